@@ -1,0 +1,297 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TLSMode says how the SMTP connection is protected.
+type TLSMode string
+
+const (
+	// TLSStartTLS connects in plain text and upgrades with STARTTLS (port 587).
+	TLSStartTLS TLSMode = "starttls"
+	// TLSImplicit speaks TLS from the first byte (port 465).
+	TLSImplicit TLSMode = "tls"
+	// TLSNone never encrypts. It suits a local mail catcher (mailpit in
+	// docker-compose.yml); Validate refuses it with credentials unless the host
+	// is loopback, so a password never crosses a network in clear text.
+	TLSNone TLSMode = "none"
+)
+
+// Config is the whole configuration of idbridge.
+type Config struct {
+	Addr        string // IDBRIDGE_ADDR: listen address, host:port
+	BaseURL     string // IDBRIDGE_BASE_URL: public URL, no trailing slash
+	DatabaseURL Secret // IDBRIDGE_DATABASE_URL: postgres:// URL; empty = SQLite in DataDir
+	DataDir     string // IDBRIDGE_DATA_DIR: SQLite file, dev mail files
+	LogLevel    string // IDBRIDGE_LOG_LEVEL: debug, info, warn or error
+
+	SMTP SMTP
+
+	ShutdownTimeout time.Duration // IDBRIDGE_SHUTDOWN_TIMEOUT
+	OutboxInterval  time.Duration // IDBRIDGE_OUTBOX_INTERVAL
+}
+
+// SMTP configures outbound mail. An empty Host means no SMTP: mail is written
+// to files under DataDir and logged instead (development).
+type SMTP struct {
+	Host     string  // IDBRIDGE_SMTP_HOST
+	Port     int     // IDBRIDGE_SMTP_PORT
+	Username string  // IDBRIDGE_SMTP_USERNAME
+	Password Secret  // IDBRIDGE_SMTP_PASSWORD
+	TLSMode  TLSMode // IDBRIDGE_SMTP_TLS
+	From     string  // IDBRIDGE_SMTP_FROM: default From, e.g. "idbridge <noreply@example.com>"
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	c := Config{
+		Addr:     "127.0.0.1:8080",
+		DataDir:  "./data",
+		LogLevel: "info",
+		SMTP: SMTP{
+			Port:    587,
+			TLSMode: TLSStartTLS,
+		},
+		ShutdownTimeout: 15 * time.Second,
+		OutboxInterval:  2 * time.Second,
+	}
+	c.BaseURL = baseURLFor(c.Addr)
+	c.SMTP.From = fromFor(c.BaseURL)
+	return c
+}
+
+// Load builds a Config from Default, then the IDBRIDGE_* variables read
+// through getenv (an empty value counts as unset), then the flags in args:
+// flags win over the environment. BaseURL and SMTP.From, when set by neither,
+// are derived from the final Addr and BaseURL. The returned error, if any,
+// lists every problem at once, parse errors and Validate's together; an
+// error wrapping flag.ErrHelp means -h was asked for (see Usage).
+func Load(args []string, getenv func(string) string) (Config, error) {
+	c := Default()
+	var problems []string
+	for _, v := range vars(&c) {
+		if s := getenv(v.env); s != "" {
+			if err := v.set(s); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %v", v.env, err))
+			}
+		}
+	}
+	baseSet := getenv("IDBRIDGE_BASE_URL") != ""
+	fromSet := getenv("IDBRIDGE_SMTP_FROM") != ""
+
+	fs := flagSet(&c)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, &ValidationError{Problems: append(problems, err.Error())}
+	}
+	if fs.NArg() > 0 {
+		problems = append(problems, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "base-url":
+			baseSet = true
+		case "smtp-from":
+			fromSet = true
+		}
+	})
+	if !baseSet {
+		c.BaseURL = baseURLFor(c.Addr)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if !fromSet {
+		c.SMTP.From = fromFor(c.BaseURL)
+	}
+
+	var verr *ValidationError
+	if err := c.Validate(); errors.As(err, &verr) {
+		problems = append(problems, verr.Problems...)
+	}
+	if len(problems) > 0 {
+		return c, &ValidationError{Problems: problems}
+	}
+	return c, nil
+}
+
+// Usage writes the flags, their environment variables and defaults to w.
+func Usage(w io.Writer) {
+	c := Default()
+	fs := flagSet(&c)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// Level returns the slog level named by LogLevel (info if it is invalid;
+// Validate reports that).
+func (c Config) Level() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// String shows the configuration with secrets redacted.
+func (c Config) String() string {
+	var b strings.Builder
+	for i, a := range c.attrs() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%s", a.Key, a.Value)
+	}
+	return b.String()
+}
+
+// GoString is String, for %#v.
+func (c Config) GoString() string { return "config.Config{" + c.String() + "}" }
+
+// LogValue implements slog.LogValuer with secrets redacted.
+func (c Config) LogValue() slog.Value { return slog.GroupValue(c.attrs()...) }
+
+func (c Config) attrs() []slog.Attr {
+	password := ""
+	if c.SMTP.Password != "" {
+		password = redacted
+	}
+	return []slog.Attr{
+		slog.String("addr", c.Addr),
+		slog.String("base_url", c.BaseURL),
+		slog.String("database_url", redactURL(c.DatabaseURL.Reveal())),
+		slog.String("data_dir", c.DataDir),
+		slog.String("log_level", c.LogLevel),
+		slog.String("smtp_host", c.SMTP.Host),
+		slog.Int("smtp_port", c.SMTP.Port),
+		slog.String("smtp_username", c.SMTP.Username),
+		slog.String("smtp_password", password),
+		slog.String("smtp_tls", string(c.SMTP.TLSMode)),
+		slog.String("smtp_from", c.SMTP.From),
+		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.Duration("outbox_interval", c.OutboxInterval),
+	}
+}
+
+// variable is one setting: its environment name, flag name, help, and how
+// to read it into the Config.
+type variable struct {
+	env, flag, help string
+	set             func(string) error
+	get             func() string
+}
+
+// vars lists every setting once; Load, the flags and Usage all use it.
+func vars(c *Config) []variable {
+	str := func(p *string) (func(string) error, func() string) {
+		return func(s string) error { *p = s; return nil }, func() string { return *p }
+	}
+	v := func(env, flagName, help string, set func(string) error, get func() string) variable {
+		return variable{env: env, flag: flagName, help: help, set: set, get: get}
+	}
+	addrSet, addrGet := str(&c.Addr)
+	baseSet, baseGet := str(&c.BaseURL)
+	dirSet, dirGet := str(&c.DataDir)
+	levelSet, levelGet := str(&c.LogLevel)
+	hostSet, hostGet := str(&c.SMTP.Host)
+	userSet, userGet := str(&c.SMTP.Username)
+	fromSet, fromGet := str(&c.SMTP.From)
+	return []variable{
+		v("IDBRIDGE_ADDR", "addr", "HTTP listen address (host:port)", addrSet, addrGet),
+		v("IDBRIDGE_BASE_URL", "base-url", "public base URL (default http://<addr>)", baseSet, baseGet),
+		v("IDBRIDGE_DATABASE_URL", "database-url", "postgres:// URL; empty = SQLite in the data dir (prefer the environment: flags show in ps)",
+			func(s string) error { c.DatabaseURL = Secret(s); return nil },
+			func() string { return redactURL(c.DatabaseURL.Reveal()) }),
+		v("IDBRIDGE_DATA_DIR", "data-dir", "directory for the SQLite file and development mail", dirSet, dirGet),
+		v("IDBRIDGE_LOG_LEVEL", "log-level", "debug, info, warn or error", levelSet, levelGet),
+		v("IDBRIDGE_SMTP_HOST", "smtp-host", "SMTP server; empty = write mail to files and log it", hostSet, hostGet),
+		v("IDBRIDGE_SMTP_PORT", "smtp-port", "SMTP port",
+			func(s string) error {
+				n, err := strconv.Atoi(s)
+				if err != nil {
+					return fmt.Errorf("must be a port number, got %q", s)
+				}
+				c.SMTP.Port = n
+				return nil
+			},
+			func() string { return strconv.Itoa(c.SMTP.Port) }),
+		v("IDBRIDGE_SMTP_USERNAME", "smtp-username", "SMTP AUTH PLAIN user name", userSet, userGet),
+		// The password has no flag: command lines are visible to every local user.
+		v("IDBRIDGE_SMTP_PASSWORD", "", "",
+			func(s string) error { c.SMTP.Password = Secret(s); return nil },
+			func() string { return redacted }),
+		v("IDBRIDGE_SMTP_TLS", "smtp-tls", "starttls, tls (implicit) or none",
+			func(s string) error { c.SMTP.TLSMode = TLSMode(strings.ToLower(s)); return nil },
+			func() string { return string(c.SMTP.TLSMode) }),
+		v("IDBRIDGE_SMTP_FROM", "smtp-from", "default From address (default idbridge <noreply@<base URL host>>)", fromSet, fromGet),
+		v("IDBRIDGE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "graceful shutdown limit", durationSetter(&c.ShutdownTimeout),
+			func() string { return c.ShutdownTimeout.String() }),
+		v("IDBRIDGE_OUTBOX_INTERVAL", "outbox-interval", "how often the mail outbox is polled", durationSetter(&c.OutboxInterval),
+			func() string { return c.OutboxInterval.String() }),
+	}
+}
+
+func durationSetter(p *time.Duration) func(string) error {
+	return func(s string) error {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("must be a duration like 15s, got %q", s)
+		}
+		*p = d
+		return nil
+	}
+}
+
+// funcValue adapts a variable to flag.Value.
+type funcValue variable
+
+func (f funcValue) String() string {
+	if f.get == nil { // flag's zero-value probe for PrintDefaults
+		return ""
+	}
+	return f.get()
+}
+func (f funcValue) Set(s string) error { return f.set(s) }
+
+func flagSet(c *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet("idbridge", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, v := range vars(c) {
+		if v.flag != "" {
+			fs.Var(funcValue(v), v.flag, v.help+" ["+v.env+"]")
+		}
+	}
+	return fs
+}
+
+// baseURLFor is the default public URL for a listen address; a wildcard or
+// empty host becomes localhost so the URL is one a browser can open.
+func baseURLFor(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// fromFor is the default From for a base URL: noreply at its host name, or
+// at localhost when the host is an IP address.
+func fromFor(baseURL string) string {
+	host := "localhost"
+	if h := hostnameOf(baseURL); h != "" && net.ParseIP(h) == nil {
+		host = h
+	}
+	return "idbridge <noreply@" + host + ">"
+}

@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// GetAccount returns an account by id (support and the person themself).
+func (s *Store) GetAccount(ctx context.Context, id string) (a Account, err error) {
+	err = s.read(ctx, func(tx Tx) error { a, err = tx.GetAccount(ctx, id, LockNone); return err })
+	return a, err
+}
+
+// AccountByEmail returns an account by email, case-insensitively.
+func (s *Store) AccountByEmail(ctx context.Context, email string) (a Account, err error) {
+	err = s.read(ctx, func(tx Tx) error { a, err = tx.AccountByEmail(ctx, strings.TrimSpace(email), LockNone); return err })
+	return a, err
+}
+
+// AccountOrgs lists the orgs an account belongs to.
+func (s *Store) AccountOrgs(ctx context.Context, accountID string) (os []Org, err error) {
+	err = s.read(ctx, func(tx Tx) error { os, err = tx.AccountOrgs(ctx, accountID, LockNone); return err })
+	return os, err
+}
+
+// ErrBadCredentials is the one answer to a wrong email or password.
+var ErrBadCredentials = fmt.Errorf("%w: wrong email or password", ErrUnauthenticated)
+
+// PasswordSignIn checks an email and password (rules 10 and 11). orgID, when
+// set, is the org the person signs in to; the account must be an enabled member.
+// Each wrong password counts; the fifth in a row locks the account.
+func (s *Store) PasswordSignIn(ctx context.Context, orgID, email, password string) (Account, error) {
+	var acc Account
+	var orgs []Org
+	err := s.read(ctx, func(tx Tx) error {
+		var err error
+		if acc, err = tx.AccountByEmail(ctx, strings.TrimSpace(email), LockNone); err != nil {
+			return err
+		}
+		orgs, err = tx.AccountOrgs(ctx, acc.ID, LockNone)
+		return err
+	})
+	if isNotFound(err) {
+		_, _ = s.VerifyPassword(ctx, "", password) // same work as a real check
+		return Account{}, ErrBadCredentials
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	if err := CanSignInWithPassword(acc, orgs); err != nil {
+		return Account{}, err
+	}
+	ok, err := s.VerifyPassword(ctx, acc.PasswordHash, password)
+	if err != nil {
+		return Account{}, err
+	}
+	var result error
+	err = s.write(ctx, func(tx Tx, now time.Time) error {
+		result = nil
+		a, err := tx.GetAccount(ctx, acc.ID, LockUpdate)
+		if err != nil {
+			return err
+		}
+		if a.PasswordHash != acc.PasswordHash { // changed while we hashed
+			ok = false
+		}
+		if ok && a.LockedAt != nil {
+			result = CanSignInWithPassword(a, nil)
+			return nil
+		}
+		if ok && orgID != "" {
+			m, err := tx.GetMembership(ctx, orgID, a.ID, LockNone)
+			if err != nil || m.Disabled {
+				ok = false
+			}
+		}
+		if !ok {
+			a.FailedAttempts++
+			if a.FailedAttempts >= MaxFailedAttempts && a.LockedAt == nil {
+				a.LockedAt = &now
+				if err := audit(ctx, tx, now, SystemActor, "", "account.lock", "account", a.ID, nil, map[string]int{"failedAttempts": a.FailedAttempts}); err != nil {
+					return err
+				}
+			}
+			a.UpdatedAt = now
+			result = ErrBadCredentials
+			return tx.UpdateAccount(ctx, a)
+		}
+		a.FailedAttempts = 0
+		a.UpdatedAt = now
+		if err := tx.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		acc = a
+		if orgID == "" {
+			return nil
+		}
+		return tx.InsertSignIn(ctx, SignIn{AccountID: a.ID, OrgID: orgID, Method: "password", At: now})
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	if result != nil {
+		return Account{}, result
+	}
+	return acc, nil
+}
+
+// ChangePassword sets a new password after checking the current one; the new
+// one is given twice (rule 10).
+func (s *Store) ChangePassword(ctx context.Context, accountID, current, newPassword, confirm string) error {
+	if newPassword != confirm {
+		return invalid("password", "the two new passwords are not the same")
+	}
+	if err := CheckPassword(newPassword); err != nil {
+		return err
+	}
+	acc, err := s.GetAccount(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	ok, err := s.VerifyPassword(ctx, acc.PasswordHash, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: the current password is wrong", ErrUnauthenticated)
+	}
+	hash, err := s.HashPassword(ctx, newPassword)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx Tx, now time.Time) error {
+		a, err := tx.GetAccount(ctx, accountID, LockUpdate)
+		if err != nil {
+			return err
+		}
+		if a.PasswordHash != acc.PasswordHash {
+			return fmt.Errorf("%w: the password was changed meanwhile; try again", ErrConflict)
+		}
+		a.PasswordHash, a.UpdatedAt = hash, now
+		if err := tx.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, SelfActor(accountID), "", "account.password_change", "account", accountID, nil, nil)
+	})
+}
+
+// RequestPasswordReset emails a reset link when the address has an account.
+// It answers nil either way, so it does not tell which addresses exist.
+// orgID, when set, picks the org whose sender the email comes from.
+func (s *Store) RequestPasswordReset(ctx context.Context, orgID, email string) error {
+	err := s.write(ctx, func(tx Tx, now time.Time) error {
+		acc, err := tx.AccountByEmail(ctx, strings.TrimSpace(email), LockUpdate)
+		if err != nil {
+			return err
+		}
+		orgs, err := tx.AccountOrgs(ctx, acc.ID, LockNone)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteTokens(ctx, acc.ID, "", TokenReset); err != nil {
+			return err
+		}
+		secret, hash, err := NewSecret("rst_")
+		if err != nil {
+			return err
+		}
+		org := senderOrg(orgs, orgID)
+		t := OneTimeToken{Hash: hash, Kind: TokenReset, AccountID: acc.ID, OrgID: org.ID, CreatedAt: now, ExpiresAt: now.Add(s.opt.ResetTTL)}
+		if err := tx.InsertToken(ctx, t); err != nil {
+			return err
+		}
+		if err := tx.InsertOutbox(ctx, s.resetMessage(now, org, acc, secret)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, SystemActor, org.ID, "account.reset_request", "account", acc.ID, nil, nil)
+	})
+	if isNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// ResetPassword sets a password from a reset link: the link is used up, the
+// account unlocked and activated (rule 10).
+func (s *Store) ResetPassword(ctx context.Context, secret, newPassword, confirm string) (Account, error) {
+	return s.usePasswordLink(ctx, TokenReset, secret, newPassword, confirm)
+}
+
+// AcceptInvitation sets a password from an invitation link and activates the account.
+func (s *Store) AcceptInvitation(ctx context.Context, secret, newPassword, confirm string) (Account, error) {
+	return s.usePasswordLink(ctx, TokenInvitation, secret, newPassword, confirm)
+}
+
+// ErrLinkInvalid is the answer to an unknown, used or expired link.
+var ErrLinkInvalid = fmt.Errorf("%w: this link is invalid, already used or expired; ask for a new one", ErrUnauthenticated)
+
+func (s *Store) usePasswordLink(ctx context.Context, kind TokenKind, secret, newPassword, confirm string) (Account, error) {
+	if newPassword != confirm {
+		return Account{}, invalid("password", "the two passwords are not the same")
+	}
+	if err := CheckPassword(newPassword); err != nil {
+		return Account{}, err
+	}
+	hash, err := s.HashPassword(ctx, newPassword)
+	if err != nil {
+		return Account{}, err
+	}
+	var acc Account
+	err = s.write(ctx, func(tx Tx, now time.Time) error {
+		t, err := tx.ConsumeToken(ctx, HashSecret(secret), kind, now)
+		if err != nil {
+			return err
+		}
+		if acc, err = tx.GetAccount(ctx, t.AccountID, LockUpdate); err != nil {
+			return err
+		}
+		if kind == TokenInvitation {
+			if m, err := tx.GetMembership(ctx, t.OrgID, t.AccountID, LockNone); err != nil || m.Disabled {
+				return ErrNotFound
+			}
+		}
+		acc.PasswordHash, acc.FailedAttempts, acc.LockedAt, acc.UpdatedAt = hash, 0, nil, now
+		if acc.ActivatedAt == nil {
+			acc.ActivatedAt = &now
+		}
+		if err := tx.UpdateAccount(ctx, acc); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, SelfActor(acc.ID), t.OrgID, "account."+string(kind)+"_used", "account", acc.ID, nil, map[string]any{"activatedAt": acc.ActivatedAt})
+	})
+	if isNotFound(err) {
+		return Account{}, ErrLinkInvalid
+	}
+	return acc, err
+}
+
+// UnlockAccount clears the lockout of rule 10 (support only).
+func (s *Store) UnlockAccount(ctx context.Context, actor Actor, accountID string) (Account, error) {
+	if err := requireSupport(actor); err != nil {
+		return Account{}, err
+	}
+	var acc Account
+	err := s.write(ctx, func(tx Tx, now time.Time) error {
+		before, err := tx.GetAccount(ctx, accountID, LockUpdate)
+		if err != nil {
+			return err
+		}
+		acc = before
+		acc.FailedAttempts, acc.LockedAt, acc.UpdatedAt = 0, nil, now
+		if err := tx.UpdateAccount(ctx, acc); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, "", "account.unlock", "account", accountID,
+			map[string]any{"lockedAt": before.LockedAt, "failedAttempts": before.FailedAttempts}, nil)
+	})
+	return acc, err
+}
+
+// RecordSSOSignIn activates the account on its first SSO sign-in and records it.
+func (s *Store) RecordSSOSignIn(ctx context.Context, orgID, accountID, connectionID string) (Account, error) {
+	var acc Account
+	err := s.write(ctx, func(tx Tx, now time.Time) error {
+		m, err := tx.GetMembership(ctx, orgID, accountID, LockNone)
+		if err != nil {
+			return err
+		}
+		if m.Disabled {
+			return fmt.Errorf("%w: this account is disabled in the organization", ErrForbidden)
+		}
+		if acc, err = tx.GetAccount(ctx, accountID, LockUpdate); err != nil {
+			return err
+		}
+		if acc.ActivatedAt == nil {
+			acc.ActivatedAt, acc.UpdatedAt = &now, now
+			if err := tx.UpdateAccount(ctx, acc); err != nil {
+				return err
+			}
+		}
+		return tx.InsertSignIn(ctx, SignIn{AccountID: accountID, OrgID: orgID, Method: "sso", ConnectionID: connectionID, At: now})
+	})
+	return acc, err
+}

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Lock says how a read inside a transaction locks the rows it returns.
+// PostgreSQL maps LockShare to FOR KEY SHARE and LockUpdate to FOR UPDATE;
+// SQLite serializes writers (BEGIN IMMEDIATE) and ignores it.
+type Lock int
+
+// Lock modes.
+const (
+	LockNone Lock = iota
+	LockShare
+	LockUpdate
+)
+
+// Backend is a database that Store runs on. Implementations: store/postgres, store/sqlite.
+type Backend interface {
+	// InTx runs fn inside one read-write transaction and commits when fn returns nil.
+	// A serialization failure or deadlock is returned as an error wrapping ErrRetry
+	// (Store retries). fn may run again on retry, so it must not keep state across calls.
+	InTx(ctx context.Context, fn func(Tx) error) error
+	// ReadTx runs fn inside a read-only transaction (or on a consistent snapshot).
+	ReadTx(ctx context.Context, fn func(Tx) error) error
+	// Ready returns nil when the database answers and every migration is applied.
+	Ready(ctx context.Context) error
+	// Close releases the connections.
+	Close() error
+}
+
+// MemberQuery selects an org's members for a list page.
+type MemberQuery struct {
+	// Search matches a case-insensitive substring of the email, given name,
+	// family name, or "given family".
+	Search       string
+	Statuses     []Status
+	UserTypes    []UserType
+	Subscription []Subscription
+	// Offset and Limit page the result, ordered by account id (stable).
+	Offset int
+	Limit  int
+}
+
+// GroupQuery selects an org's groups.
+type GroupQuery struct {
+	// DisplayName, when set, matches exactly (case-insensitive).
+	DisplayName string
+	Offset      int
+	Limit       int
+}
+
+// AuditQuery selects audit entries, newest first.
+type AuditQuery struct {
+	OrgID string // empty: service-wide entries and all orgs
+	// BeforeSeq, when > 0, returns entries with Seq < BeforeSeq.
+	BeforeSeq int64
+	Limit     int
+}
+
+// Tx is the storage of one transaction: rows in, rows out, no rules.
+//
+// Errors: a missing row is ErrNotFound; a unique violation is a *ConflictError
+// naming the field ("email", "slug", "domain", "group_name", "membership",
+// "group_member", "connection_name", "token"); a lost database is ErrUnavailable;
+// a serialization failure or deadlock wraps ErrRetry. Every method that takes
+// orgID only sees that org's rows. Ids are UUID strings; a malformed id is ErrNotFound.
+// Times are stored with microsecond precision, in UTC.
+type Tx interface {
+	InsertCompany(ctx context.Context, c Company) error
+	GetCompany(ctx context.Context, id string) (Company, error)
+	ListCompanies(ctx context.Context) ([]Company, error)
+
+	// InsertOrg inserts the org and its domains (conflicts: "slug", "domain").
+	InsertOrg(ctx context.Context, o Org) error
+	GetOrg(ctx context.Context, id string, lock Lock) (Org, error)
+	// UpdateOrg writes every field of o (domains replaced) and UpdatedAt.
+	UpdateOrg(ctx context.Context, o Org) error
+	// ListOrgs lists orgs ordered by name then id; companyID "" lists all.
+	ListOrgs(ctx context.Context, companyID string) ([]Org, error)
+	// OrgByDomain finds the org owning a verified domain (lower-case).
+	OrgByDomain(ctx context.Context, domain string) (Org, error)
+	// AccountOrgs returns the orgs the account is a member of, ordered by id, locked as asked.
+	AccountOrgs(ctx context.Context, accountID string, lock Lock) ([]Org, error)
+
+	InsertAccount(ctx context.Context, a Account) error
+	GetAccount(ctx context.Context, id string, lock Lock) (Account, error)
+	// AccountByEmail matches the email case-insensitively.
+	AccountByEmail(ctx context.Context, email string, lock Lock) (Account, error)
+	// UpdateAccount writes every field of a.
+	UpdateAccount(ctx context.Context, a Account) error
+
+	// InsertMembership conflicts with "membership" when the account is already a member.
+	InsertMembership(ctx context.Context, m Membership) error
+	GetMembership(ctx context.Context, orgID, accountID string, lock Lock) (Membership, error)
+	// UpdateMembership writes every field of m.
+	UpdateMembership(ctx context.Context, m Membership) error
+	// DeleteMembership also deletes the account's group memberships in that org.
+	DeleteMembership(ctx context.Context, orgID, accountID string) error
+	// CountEnabledAdmins counts enabled system admins of the org.
+	CountEnabledAdmins(ctx context.Context, orgID string) (int, error)
+	GetMember(ctx context.Context, orgID, accountID string) (Member, error)
+	// MemberByEmail matches the email case-insensitively, in one org.
+	MemberByEmail(ctx context.Context, orgID, email string) (Member, error)
+	MemberByExternalID(ctx context.Context, orgID, externalID string) (Member, error)
+	// ListMembers returns one page and the total count matching q.
+	ListMembers(ctx context.Context, orgID string, q MemberQuery) ([]Member, int, error)
+
+	// InsertGroup conflicts with "group_name" (case-insensitive per org).
+	InsertGroup(ctx context.Context, g Group) error
+	GetGroup(ctx context.Context, orgID, id string, lock Lock) (Group, error)
+	UpdateGroup(ctx context.Context, g Group) error
+	// DeleteGroup deletes the group and its member rows.
+	DeleteGroup(ctx context.Context, orgID, id string) error
+	ListGroups(ctx context.Context, orgID string, q GroupQuery) ([]Group, int, error)
+	// UpsertGroupMembers adds members or updates their role; accounts must be members of the org.
+	UpsertGroupMembers(ctx context.Context, orgID, groupID string, members []GroupMember) error
+	// RemoveGroupMembers removes the listed accounts; absent ones are ignored.
+	RemoveGroupMembers(ctx context.Context, orgID, groupID string, accountIDs []string) error
+	// RemoveAllGroupMembers empties the group.
+	RemoveAllGroupMembers(ctx context.Context, orgID, groupID string) error
+	// ListGroupMembers pages members ordered by account id, after afterAccountID ("" = from the start).
+	ListGroupMembers(ctx context.Context, orgID, groupID, afterAccountID string, limit int) ([]GroupMember, error)
+	// GroupsOfMember lists the groups (and roles) of one account in one org, ordered by display name.
+	GroupsOfMember(ctx context.Context, orgID, accountID string) ([]Group, []GroupRole, error)
+	// MembersOfOrg returns those of accountIDs that are members of the org.
+	MembersOfOrg(ctx context.Context, orgID string, accountIDs []string) ([]string, error)
+
+	// InsertConnection conflicts with "connection_name" (per org).
+	InsertConnection(ctx context.Context, c Connection) error
+	GetConnection(ctx context.Context, orgID, id string, lock Lock) (Connection, error)
+	// GetConnectionByID finds a connection without knowing its org (for /saml/<id>/acs).
+	GetConnectionByID(ctx context.Context, id string) (Connection, error)
+	UpdateConnection(ctx context.Context, c Connection) error
+	DeleteConnection(ctx context.Context, orgID, id string) error
+	ListConnections(ctx context.Context, orgID string) ([]Connection, error)
+
+	InsertSCIMToken(ctx context.Context, t SCIMToken) error
+	// SCIMTokenByHash finds a token (revoked ones too) by the SHA-256 of its secret.
+	SCIMTokenByHash(ctx context.Context, hash []byte) (SCIMToken, error)
+	GetSCIMToken(ctx context.Context, orgID, id string) (SCIMToken, error)
+	UpdateSCIMToken(ctx context.Context, t SCIMToken) error
+	// ListSCIMTokens lists an org's tokens, newest first.
+	ListSCIMTokens(ctx context.Context, orgID string) ([]SCIMToken, error)
+
+	InsertSession(ctx context.Context, s Session) error
+	GetSession(ctx context.Context, hash []byte) (Session, error)
+	UpdateSession(ctx context.Context, s Session) error
+	DeleteSession(ctx context.Context, hash []byte) error
+	// DeleteSessions ends an account's sessions in one org ("" = every org) and returns how many.
+	DeleteSessions(ctx context.Context, accountID, orgID string) (int, error)
+
+	InsertToken(ctx context.Context, t OneTimeToken) error
+	// ConsumeToken marks an unused, unexpired token of that kind used at now and returns it;
+	// otherwise ErrNotFound. Two concurrent calls never both succeed.
+	ConsumeToken(ctx context.Context, hash []byte, kind TokenKind, now time.Time) (OneTimeToken, error)
+	// DeleteTokens deletes an account's unused tokens of a kind ("" org = every org).
+	DeleteTokens(ctx context.Context, accountID, orgID string, kind TokenKind) error
+
+	InsertSignIn(ctx context.Context, s SignIn) error
+	// RecentSignIns returns the account's latest sign-ins in one org, newest first.
+	RecentSignIns(ctx context.Context, accountID, orgID string, limit int) ([]SignIn, error)
+
+	// InsertAudit appends an entry; the backend assigns Seq.
+	InsertAudit(ctx context.Context, e AuditEntry) error
+	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
+
+	InsertOutbox(ctx context.Context, m OutboxMessage) error
+	// ClaimOutbox picks up to limit messages that are unsent, not failed and due
+	// (NextAttempt <= now), moves their NextAttempt to now+lease so no other
+	// replica claims them meanwhile, and returns them. Concurrent claimers never
+	// get the same message (PostgreSQL: FOR UPDATE SKIP LOCKED).
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error)
+	// UpdateOutbox writes Attempts, NextAttempt, SentAt, FailedAt and LastError.
+	UpdateOutbox(ctx context.Context, m OutboxMessage) error
+	GetOutbox(ctx context.Context, id string) (OutboxMessage, error)
+	// ListOutbox lists messages to one address (case-insensitive), oldest first ("" = all).
+	ListOutbox(ctx context.Context, to string) ([]OutboxMessage, error)
+}

@@ -1,0 +1,505 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// NewMember is the input of CreateMember.
+type NewMember struct {
+	Email        string
+	GivenName    string
+	FamilyName   string
+	UserType     UserType     // default user
+	Subscription Subscription // default none
+	ReportsRole  ReportsRole  // default no_access
+	ExternalID   string
+	// Profile is the org's IdP view of the person (SCIM), stored with the membership.
+	Profile  json.RawMessage
+	Disabled bool
+	// Invite sends an invitation, unless the org signs in through SSO (rule 9).
+	Invite bool
+	// Password, when set by the org's IdP, becomes a new account's password,
+	// unless the org signs in through SSO.
+	Password string
+}
+
+func (in *NewMember) defaults() {
+	if in.UserType == "" {
+		in.UserType = UserTypeUser
+	}
+	if in.Subscription == "" {
+		in.Subscription = SubscriptionNone
+	}
+	if in.ReportsRole == "" {
+		in.ReportsRole = ReportsNoAccess
+	}
+	in.GivenName, in.FamilyName = strings.TrimSpace(in.GivenName), strings.TrimSpace(in.FamilyName)
+}
+
+// CreateMember adds a person to an org. When an account with that email exists
+// it gets a membership; otherwise a new account is created (rule 14). The
+// membership, any invitation and its email, and the audit entry are written in
+// one transaction.
+func (s *Store) CreateMember(ctx context.Context, actor Actor, orgID string, in NewMember) (Member, error) {
+	in.defaults()
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		return Member{}, err
+	}
+	if err := checkNames(in.GivenName, in.FamilyName); err != nil {
+		return Member{}, err
+	}
+	var pwHash string
+	if in.Password != "" {
+		if err := CheckPassword(in.Password); err != nil {
+			return Member{}, err
+		}
+		if pwHash, err = s.HashPassword(ctx, in.Password); err != nil {
+			return Member{}, err
+		}
+	}
+	var out Member
+	create := func(tx Tx, now time.Time) error {
+		if err := authorize(ctx, tx, actor, orgID); err != nil {
+			return err
+		}
+		org, err := tx.GetOrg(ctx, orgID, LockShare)
+		if err != nil {
+			return err
+		}
+		m := Membership{OrgID: orgID, UserType: in.UserType, Subscription: in.Subscription, ReportsRole: in.ReportsRole,
+			ExternalID: in.ExternalID, Profile: in.Profile, Disabled: in.Disabled, CreatedAt: now, UpdatedAt: now}
+		if err := CheckMembership(m); err != nil {
+			return err
+		}
+		acc, err := tx.AccountByEmail(ctx, email, LockUpdate)
+		switch {
+		case isNotFound(err):
+			acc = Account{ID: newID(), Email: email, GivenName: in.GivenName, FamilyName: in.FamilyName, CreatedAt: now, UpdatedAt: now}
+			if pwHash != "" && !org.SSOEnabled {
+				acc.PasswordHash = pwHash
+			}
+			if err := tx.InsertAccount(ctx, acc); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		}
+		m.AccountID = acc.ID
+		if err := tx.InsertMembership(ctx, m); err != nil {
+			return err
+		}
+		if in.Invite && !m.Disabled && CanInvite(org, acc, m) == nil {
+			if m, err = s.invite(ctx, tx, now, org, acc, m); err != nil {
+				return err
+			}
+		}
+		out = Member{Account: acc, Membership: m}
+		return audit(ctx, tx, now, actor, orgID, "member.create", "account", acc.ID, nil, memberView(out))
+	}
+	// Two creates of one new email race on the unique index: the loser retries
+	// once and then finds the winner's account (rule 14).
+	err = s.write(ctx, create)
+	var ce *ConflictError
+	if errors.As(err, &ce) && ce.Field == "email" {
+		err = s.write(ctx, create)
+	}
+	return out, err
+}
+
+func checkNames(given, family string) error {
+	if len(given) > 200 || len(family) > 200 {
+		return invalid("name", "names are at most 200 characters")
+	}
+	return nil
+}
+
+// memberView is what the audit log records of a member: no password hash.
+func memberView(m Member) map[string]any {
+	return map[string]any{
+		"email": m.Account.Email, "givenName": m.Account.GivenName, "familyName": m.Account.FamilyName,
+		"userType": m.Membership.UserType, "subscription": m.Membership.Subscription,
+		"reportsRole": m.Membership.ReportsRole, "disabled": m.Membership.Disabled,
+		"externalId": m.Membership.ExternalID, "invitedAt": m.Membership.InvitedAt,
+	}
+}
+
+// GetMember returns one member of an org.
+func (s *Store) GetMember(ctx context.Context, orgID, accountID string) (m Member, err error) {
+	err = s.read(ctx, func(tx Tx) error { m, err = tx.GetMember(ctx, orgID, accountID); return err })
+	return m, err
+}
+
+// MemberByEmail finds an org's member by email, case-insensitively.
+func (s *Store) MemberByEmail(ctx context.Context, orgID, email string) (m Member, err error) {
+	err = s.read(ctx, func(tx Tx) error { m, err = tx.MemberByEmail(ctx, orgID, strings.TrimSpace(email)); return err })
+	return m, err
+}
+
+// MemberByExternalID finds an org's member by the IdP's externalId.
+func (s *Store) MemberByExternalID(ctx context.Context, orgID, externalID string) (m Member, err error) {
+	err = s.read(ctx, func(tx Tx) error { m, err = tx.MemberByExternalID(ctx, orgID, externalID); return err })
+	return m, err
+}
+
+// MaxPageSize caps every list page.
+const MaxPageSize = 1000
+
+// ListMembers returns one page of an org's members and the total matching q.
+func (s *Store) ListMembers(ctx context.Context, orgID string, q MemberQuery) (ms []Member, total int, err error) {
+	if q.Limit <= 0 || q.Limit > MaxPageSize {
+		q.Limit = min(max(q.Limit, 50), MaxPageSize)
+	}
+	q.Offset = max(q.Offset, 0)
+	q.Search = strings.TrimSpace(q.Search)
+	for _, st := range q.Statuses {
+		if !st.Valid() {
+			return nil, 0, invalid("status", "%q is not one of active, pending, inactive, disabled", st)
+		}
+	}
+	err = s.read(ctx, func(tx Tx) error { ms, total, err = tx.ListMembers(ctx, orgID, q); return err })
+	return ms, total, err
+}
+
+// MemberDetails is the admin side panel: the member, their groups and last two sign-ins.
+type MemberDetails struct {
+	Member     Member
+	Groups     []Group
+	GroupRoles []GroupRole
+	SignIns    []SignIn
+}
+
+// GetMemberDetails returns the side-panel view of one member.
+func (s *Store) GetMemberDetails(ctx context.Context, orgID, accountID string) (d MemberDetails, err error) {
+	err = s.read(ctx, func(tx Tx) error {
+		if d.Member, err = tx.GetMember(ctx, orgID, accountID); err != nil {
+			return err
+		}
+		if d.Groups, d.GroupRoles, err = tx.GroupsOfMember(ctx, orgID, accountID); err != nil {
+			return err
+		}
+		d.SignIns, err = tx.RecentSignIns(ctx, accountID, orgID, 2)
+		return err
+	})
+	return d, err
+}
+
+// MemberUpdate is a change of one membership; nil fields stay.
+type MemberUpdate struct {
+	MembershipChange
+	ExternalID *string
+	Profile    *json.RawMessage
+}
+
+// UpdateMember changes a member's access rights, disabled flag, externalId or
+// IdP profile (rules 6, 7, 13).
+func (s *Store) UpdateMember(ctx context.Context, actor Actor, orgID, accountID string, in MemberUpdate) (Member, error) {
+	var out Member
+	err := s.write(ctx, func(tx Tx, now time.Time) error {
+		var err error
+		out, err = s.updateMember(ctx, tx, now, actor, orgID, accountID, in)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) updateMember(ctx context.Context, tx Tx, now time.Time, actor Actor, orgID, accountID string, in MemberUpdate) (Member, error) {
+	if err := authorize(ctx, tx, actor, orgID); err != nil {
+		return Member{}, err
+	}
+	before, err := tx.GetMembership(ctx, orgID, accountID, LockUpdate)
+	if err != nil {
+		return Member{}, err
+	}
+	after := in.Apply(before)
+	if in.ExternalID != nil {
+		after.ExternalID = *in.ExternalID
+	}
+	if in.Profile != nil {
+		after.Profile = *in.Profile
+	}
+	admins := 0
+	if before.UserType == UserTypeSystemAdmin && !before.Disabled {
+		// Lock the org so two admins demoting each other cannot both pass.
+		if _, err := tx.GetOrg(ctx, orgID, LockUpdate); err != nil {
+			return Member{}, err
+		}
+		if admins, err = tx.CountEnabledAdmins(ctx, orgID); err != nil {
+			return Member{}, err
+		}
+	}
+	if err := CanChangeMembership(actor, before, after, admins); err != nil {
+		return Member{}, err
+	}
+	after.UpdatedAt = now
+	if err := tx.UpdateMembership(ctx, after); err != nil {
+		return Member{}, err
+	}
+	if after.Disabled && !before.Disabled {
+		if _, err := tx.DeleteSessions(ctx, accountID, orgID); err != nil { // rule 13
+			return Member{}, err
+		}
+	}
+	acc, err := tx.GetAccount(ctx, accountID, LockNone)
+	if err != nil {
+		return Member{}, err
+	}
+	b, a := Member{Account: acc, Membership: before}, Member{Account: acc, Membership: after}
+	return a, audit(ctx, tx, now, actor, orgID, "member.update", "account", accountID, memberView(b), memberView(a))
+}
+
+// BulkResult is the outcome of a bulk change for one member.
+type BulkResult struct {
+	AccountID string
+	Err       error
+}
+
+// UpdateMembers applies one change to several members, each in its own
+// transaction, and reports per member what was refused.
+func (s *Store) UpdateMembers(ctx context.Context, actor Actor, orgID string, accountIDs []string, in MemberUpdate) []BulkResult {
+	out := make([]BulkResult, 0, len(accountIDs))
+	for _, id := range accountIDs {
+		_, err := s.UpdateMember(ctx, actor, orgID, id, in)
+		out = append(out, BulkResult{AccountID: id, Err: err})
+	}
+	return out
+}
+
+// UpdateMatchingMembers applies one change to every member matching q ("all N
+// users" across pages), in pages, and reports per member.
+func (s *Store) UpdateMatchingMembers(ctx context.Context, actor Actor, orgID string, q MemberQuery, in MemberUpdate) ([]BulkResult, error) {
+	var ids []string
+	q.Offset, q.Limit = 0, MaxPageSize
+	for {
+		page, total, err := s.ListMembers(ctx, orgID, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range page {
+			ids = append(ids, m.Account.ID)
+		}
+		q.Offset += len(page)
+		if len(page) == 0 || q.Offset >= total {
+			break
+		}
+	}
+	return s.UpdateMembers(ctx, actor, orgID, ids, in), nil
+}
+
+// RemoveMember removes a person from an org: the membership, its group
+// memberships, its sessions there (rule 13). The account stays.
+func (s *Store) RemoveMember(ctx context.Context, actor Actor, orgID, accountID string) error {
+	return s.write(ctx, func(tx Tx, now time.Time) error {
+		if err := authorize(ctx, tx, actor, orgID); err != nil {
+			return err
+		}
+		m, err := tx.GetMembership(ctx, orgID, accountID, LockUpdate)
+		if err != nil {
+			return err
+		}
+		admins := 0
+		if m.UserType == UserTypeSystemAdmin && !m.Disabled {
+			if _, err := tx.GetOrg(ctx, orgID, LockUpdate); err != nil {
+				return err
+			}
+			if admins, err = tx.CountEnabledAdmins(ctx, orgID); err != nil {
+				return err
+			}
+		}
+		if err := CanRemoveMember(m, admins); err != nil {
+			return err
+		}
+		acc, err := tx.GetAccount(ctx, accountID, LockNone)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.DeleteSessions(ctx, accountID, orgID); err != nil {
+			return err
+		}
+		if err := tx.DeleteTokens(ctx, accountID, orgID, TokenInvitation); err != nil {
+			return err
+		}
+		if err := tx.DeleteMembership(ctx, orgID, accountID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, orgID, "member.remove", "account", accountID, memberView(Member{Account: acc, Membership: m}), nil)
+	})
+}
+
+// ChangeEmail changes an account's sign-in email through one org (rules 1 to 5).
+// Support may pass orgID "" and is exempt from rules 3 and 4, never from rule 1.
+// The old address gets a notice and can no longer sign in; open reset links die.
+func (s *Store) ChangeEmail(ctx context.Context, actor Actor, orgID, accountID, newEmail string) (Account, error) {
+	email, err := NormalizeEmail(newEmail)
+	if err != nil {
+		return Account{}, err
+	}
+	var acc Account
+	err = s.write(ctx, func(tx Tx, now time.Time) error {
+		if orgID != "" || actor.Kind != ActorSupport {
+			if err := authorize(ctx, tx, actor, orgID); err != nil {
+				return err
+			}
+			if _, err := tx.GetMembership(ctx, orgID, accountID, LockNone); err != nil {
+				return err
+			}
+		}
+		before, err := tx.GetAccount(ctx, accountID, LockUpdate)
+		if err != nil {
+			return err
+		}
+		if before.Email == email {
+			acc = before
+			return nil
+		}
+		orgs, err := tx.AccountOrgs(ctx, accountID, LockShare)
+		if err != nil {
+			return err
+		}
+		adminCompany := ""
+		if actor.Kind == ActorAdmin {
+			adminCompany = companyOf(orgs, actor.OrgID)
+		}
+		if err := CanChangeEmail(actor, orgs, adminCompany); err != nil {
+			return err
+		}
+		acc = before
+		acc.Email, acc.UpdatedAt = email, now
+		if err := tx.UpdateAccount(ctx, acc); err != nil {
+			return err
+		}
+		if err := tx.DeleteTokens(ctx, accountID, "", TokenReset); err != nil {
+			return err
+		}
+		if !strings.EqualFold(before.Email, email) {
+			sender := senderOrg(orgs, orgID)
+			if err := tx.InsertOutbox(ctx, s.emailChangedMessage(now, sender, before.Email, email)); err != nil {
+				return err
+			}
+		}
+		return audit(ctx, tx, now, actor, orgID, "account.email_change", "account", accountID,
+			map[string]string{"email": before.Email}, map[string]string{"email": email})
+	})
+	return acc, err
+}
+
+// senderOrg picks the org whose sender a notice about an account comes from.
+func senderOrg(orgs []Org, orgID string) Org {
+	for _, o := range orgs {
+		if o.ID == orgID {
+			return o
+		}
+	}
+	if len(orgs) > 0 {
+		return orgs[0]
+	}
+	return Org{}
+}
+
+// SetName changes the name of an account (rule 8). When the org's IdP sets it
+// and the account also belongs to another company's org, only the org's view
+// (the membership profile) may change, so the account's name stays and
+// ErrRule is not returned: the caller keeps the IdP's name in the profile.
+func (s *Store) SetName(ctx context.Context, actor Actor, accountID, given, family string) (Account, error) {
+	given, family = strings.TrimSpace(given), strings.TrimSpace(family)
+	if err := checkNames(given, family); err != nil {
+		return Account{}, err
+	}
+	if err := CanEditName(actor, accountID); err != nil {
+		return Account{}, err
+	}
+	var acc Account
+	err := s.write(ctx, func(tx Tx, now time.Time) error {
+		before, err := tx.GetAccount(ctx, accountID, LockUpdate)
+		if err != nil {
+			return err
+		}
+		acc = before
+		if actor.Kind == ActorSCIM || actor.Kind == ActorAdmin {
+			orgs, err := tx.AccountOrgs(ctx, accountID, LockNone)
+			if err != nil {
+				return err
+			}
+			company := companyOf(orgs, actor.OrgID)
+			if company == "" {
+				return ErrNotFound
+			}
+			for _, o := range orgs {
+				if o.CompanyID != company {
+					return nil // the profile is shared with another company: leave it
+				}
+			}
+		}
+		if before.GivenName == given && before.FamilyName == family {
+			return nil
+		}
+		acc.GivenName, acc.FamilyName, acc.UpdatedAt = given, family, now
+		if err := tx.UpdateAccount(ctx, acc); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, actor.OrgID, "account.name_change", "account", accountID,
+			map[string]string{"givenName": before.GivenName, "familyName": before.FamilyName},
+			map[string]string{"givenName": given, "familyName": family})
+	})
+	return acc, err
+}
+
+// Invite sends (or resends) an invitation to a member (rule 9). Earlier
+// invitation links of that member stop working.
+func (s *Store) Invite(ctx context.Context, actor Actor, orgID, accountID string) (Member, error) {
+	var out Member
+	err := s.write(ctx, func(tx Tx, now time.Time) error {
+		if err := authorize(ctx, tx, actor, orgID); err != nil {
+			return err
+		}
+		org, err := tx.GetOrg(ctx, orgID, LockShare)
+		if err != nil {
+			return err
+		}
+		m, err := tx.GetMembership(ctx, orgID, accountID, LockUpdate)
+		if err != nil {
+			return err
+		}
+		acc, err := tx.GetAccount(ctx, accountID, LockNone)
+		if err != nil {
+			return err
+		}
+		if err := CanInvite(org, acc, m); err != nil {
+			return err
+		}
+		if m, err = s.invite(ctx, tx, now, org, acc, m); err != nil {
+			return err
+		}
+		out = Member{Account: acc, Membership: m}
+		return audit(ctx, tx, now, actor, orgID, "member.invite", "account", accountID, nil, map[string]any{"invitedAt": now})
+	})
+	return out, err
+}
+
+// invite writes a fresh invitation token and its email, and stamps the membership.
+func (s *Store) invite(ctx context.Context, tx Tx, now time.Time, org Org, acc Account, m Membership) (Membership, error) {
+	if err := tx.DeleteTokens(ctx, acc.ID, org.ID, TokenInvitation); err != nil {
+		return m, err
+	}
+	secret, hash, err := NewSecret("inv_")
+	if err != nil {
+		return m, err
+	}
+	t := OneTimeToken{Hash: hash, Kind: TokenInvitation, AccountID: acc.ID, OrgID: org.ID, CreatedAt: now, ExpiresAt: now.Add(s.opt.InvitationTTL)}
+	if err := tx.InsertToken(ctx, t); err != nil {
+		return m, err
+	}
+	if err := tx.InsertOutbox(ctx, s.invitationMessage(now, org, acc, secret)); err != nil {
+		return m, err
+	}
+	m.InvitedAt, m.UpdatedAt = &now, now
+	if err := tx.UpdateMembership(ctx, m); err != nil {
+		return m, fmt.Errorf("stamp invitation: %w", err)
+	}
+	return m, nil
+}

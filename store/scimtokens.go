@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SCIMTokenPrefix starts every SCIM token, so leaked ones are easy to grep for.
+const SCIMTokenPrefix = "idb_scim_"
+
+// CreateSCIMToken creates a token for an org's IdP and returns its secret, which
+// is shown once: only its hash is stored. An org may hold several (rotation).
+func (s *Store) CreateSCIMToken(ctx context.Context, actor Actor, orgID, name string) (string, SCIMToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return "", SCIMToken{}, invalid("name", "a token name of 1 to 200 characters is required")
+	}
+	secret, hash, err := NewSecret(SCIMTokenPrefix)
+	if err != nil {
+		return "", SCIMToken{}, err
+	}
+	var t SCIMToken
+	err = s.write(ctx, func(tx Tx, now time.Time) error {
+		if err := authorizeSSO(ctx, tx, actor, orgID); err != nil {
+			return err
+		}
+		if _, err := tx.GetOrg(ctx, orgID, LockNone); err != nil {
+			return err
+		}
+		t = SCIMToken{ID: newID(), OrgID: orgID, Name: name, Hash: hash, CreatedAt: now}
+		if err := tx.InsertSCIMToken(ctx, t); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, orgID, "scim_token.create", "scim_token", t.ID, nil, map[string]string{"name": name})
+	})
+	return secret, t, err
+}
+
+// ListSCIMTokens lists an org's tokens (never their secrets).
+func (s *Store) ListSCIMTokens(ctx context.Context, orgID string) (ts []SCIMToken, err error) {
+	err = s.read(ctx, func(tx Tx) error { ts, err = tx.ListSCIMTokens(ctx, orgID); return err })
+	return ts, err
+}
+
+// RevokeSCIMToken revokes a token; the next request with it is refused.
+func (s *Store) RevokeSCIMToken(ctx context.Context, actor Actor, orgID, id string) (SCIMToken, error) {
+	var t SCIMToken
+	err := s.write(ctx, func(tx Tx, now time.Time) error {
+		if err := authorizeSSO(ctx, tx, actor, orgID); err != nil {
+			return err
+		}
+		var err error
+		if t, err = tx.GetSCIMToken(ctx, orgID, id); err != nil {
+			return err
+		}
+		if t.RevokedAt != nil {
+			return nil
+		}
+		t.RevokedAt = &now
+		if err := tx.UpdateSCIMToken(ctx, t); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, orgID, "scim_token.revoke", "scim_token", id, nil, map[string]any{"name": t.Name, "revokedAt": now})
+	})
+	return t, err
+}
+
+// ErrBadToken is the one answer to a missing, unknown or revoked SCIM token.
+var ErrBadToken = fmt.Errorf("%w: invalid or revoked bearer token", ErrUnauthenticated)
+
+// AuthenticateSCIMToken returns the live token for a bearer secret. Its last
+// use is recorded at most once a minute per process, not on every request.
+func (s *Store) AuthenticateSCIMToken(ctx context.Context, secret string) (SCIMToken, error) {
+	if !strings.HasPrefix(secret, SCIMTokenPrefix) || len(secret) > 128 {
+		return SCIMToken{}, ErrBadToken
+	}
+	hash := HashSecret(secret)
+	var t SCIMToken
+	err := s.read(ctx, func(tx Tx) error {
+		var err error
+		t, err = tx.SCIMTokenByHash(ctx, hash)
+		return err
+	})
+	if isNotFound(err) {
+		return SCIMToken{}, ErrBadToken
+	}
+	if err != nil {
+		return SCIMToken{}, err
+	}
+	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 || t.RevokedAt != nil {
+		return SCIMToken{}, ErrBadToken
+	}
+	s.touchSCIMToken(ctx, t)
+	return t, nil
+}
+
+func (s *Store) touchSCIMToken(ctx context.Context, t SCIMToken) {
+	now := s.now()
+	s.touchMu.Lock()
+	last, ok := s.tokenTouch[t.ID]
+	if !ok && t.LastUsedAt != nil {
+		last, ok = *t.LastUsedAt, true
+	}
+	due := !ok || now.Sub(last) >= touchEvery
+	if due {
+		s.tokenTouch[t.ID] = now
+	}
+	s.touchMu.Unlock()
+	if !due {
+		return
+	}
+	_ = s.write(ctx, func(tx Tx, now time.Time) error {
+		cur, err := tx.GetSCIMToken(ctx, t.OrgID, t.ID)
+		if err != nil {
+			return err
+		}
+		cur.LastUsedAt = &now
+		return tx.UpdateSCIMToken(ctx, cur)
+	})
+}

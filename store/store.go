@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Options configure a Store. Zero values take the defaults.
+type Options struct {
+	// BaseURL is the public URL the links in notifications point at.
+	BaseURL string
+	// Now is the clock; it is read once per transaction.
+	Now func() time.Time
+	// InvitationTTL (default 7 days) and ResetTTL (default 30 minutes) bound link lifetimes.
+	InvitationTTL time.Duration
+	ResetTTL      time.Duration
+	// Password sets the argon2id cost; the default is OWASP's (19 MiB, 2 passes).
+	Password PasswordParams
+	// HashConcurrency bounds how many password hashes run at once (default NumCPU),
+	// so sign-in floods cannot starve everything else.
+	HashConcurrency int
+	// MaxRetries bounds retries of a transaction after a serialization failure (default 5).
+	MaxRetries int
+}
+
+// Store is the one door for every read and change of idbridge's data. It is
+// safe for concurrent use by many goroutines and by several replicas sharing a database.
+type Store struct {
+	b       Backend
+	opt     Options
+	hashSem chan struct{}
+
+	touchMu    sync.Mutex
+	tokenTouch map[string]time.Time // SCIM token id -> last recorded use, this process
+}
+
+// New returns a Store over b.
+func New(b Backend, opt Options) *Store {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.InvitationTTL == 0 {
+		opt.InvitationTTL = 7 * 24 * time.Hour
+	}
+	if opt.ResetTTL == 0 {
+		opt.ResetTTL = 30 * time.Minute
+	}
+	if opt.Password == (PasswordParams{}) {
+		opt.Password = DefaultPasswordParams
+	}
+	if opt.HashConcurrency <= 0 {
+		opt.HashConcurrency = runtime.NumCPU()
+	}
+	if opt.MaxRetries <= 0 {
+		opt.MaxRetries = 5
+	}
+	opt.BaseURL = strings.TrimRight(opt.BaseURL, "/")
+	return &Store{b: b, opt: opt, hashSem: make(chan struct{}, opt.HashConcurrency), tokenTouch: map[string]time.Time{}}
+}
+
+// Backend returns the database the store runs on.
+func (s *Store) Backend() Backend { return s.b }
+
+// Ready reports whether the database answers and is migrated.
+func (s *Store) Ready(ctx context.Context) error { return s.b.Ready(ctx) }
+
+// now reads the clock, truncated to what every backend stores.
+func (s *Store) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }
+
+// write runs fn in a read-write transaction, retrying serialization failures.
+// fn receives the transaction's time, read once.
+func (s *Store) write(ctx context.Context, fn func(tx Tx, now time.Time) error) error {
+	var err error
+	for attempt := 0; attempt <= s.opt.MaxRetries; attempt++ {
+		now := s.now()
+		err = s.b.InTx(ctx, func(tx Tx) error { return fn(tx, now) })
+		if !errors.Is(err, ErrRetry) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// read runs fn in a read-only transaction.
+func (s *Store) read(ctx context.Context, fn func(tx Tx) error) error {
+	return s.b.ReadTx(ctx, fn)
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// audit appends one entry to the audit log inside tx (rule 15). before and
+// after are marshalled to JSON; they must never carry secrets.
+func audit(ctx context.Context, tx Tx, now time.Time, actor Actor, orgID, action, targetType, targetID string, before, after any) error {
+	e := AuditEntry{OrgID: orgID, Actor: actor, Action: action, TargetType: targetType, TargetID: targetID, At: now}
+	var err error
+	if e.Before, err = auditJSON(before); err != nil {
+		return err
+	}
+	if e.After, err = auditJSON(after); err != nil {
+		return err
+	}
+	if err := tx.InsertAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+func auditJSON(v any) (json.RawMessage, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("audit json: %w", err)
+	}
+	return b, nil
+}
+
+// authorize checks that actor may administer org: an enabled system admin of
+// that org, the org's own SCIM token, or support. Another org's actor sees
+// ErrNotFound, as if the org did not exist.
+func authorize(ctx context.Context, tx Tx, actor Actor, orgID string) error {
+	switch actor.Kind {
+	case ActorSupport, ActorSystem:
+		return nil
+	case ActorSCIM:
+		if actor.OrgID == orgID {
+			return nil
+		}
+		return ErrNotFound
+	case ActorAdmin:
+		if actor.OrgID != orgID {
+			return ErrNotFound
+		}
+		m, err := tx.GetMembership(ctx, orgID, actor.AccountID, LockNone)
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("%w: not a member of this organization", ErrForbidden)
+		}
+		if err != nil {
+			return err
+		}
+		if m.UserType != UserTypeSystemAdmin || m.Disabled {
+			return fmt.Errorf("%w: only an enabled system admin can do this", ErrForbidden)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %s cannot administer an organization", ErrForbidden, actor.Kind)
+}
+
+func requireSupport(actor Actor) error {
+	if actor.Kind != ActorSupport && actor.Kind != ActorSystem {
+		return fmt.Errorf("%w: only platform support can do this", ErrForbidden)
+	}
+	return nil
+}
