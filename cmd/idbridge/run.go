@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/idbridge/idbridge/config"
+	"github.com/idbridge/idbridge/server"
+	"github.com/idbridge/idbridge/store"
+)
+
+// env is what every command gets: the streams, the environment and the context.
+type env struct {
+	ctx    context.Context
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// usageError is a wrong command line: exit 2 with the usage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+type command struct {
+	summary string
+	run     func(e env, args []string) error
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"serve":             {"run the HTTP server (migrates first)", cmdServe},
+		"migrate":           {"apply database migrations and exit", cmdMigrate},
+		"company create":    {"--name N: create a company", cmdCompanyCreate},
+		"company list":      {"list companies", cmdCompanyList},
+		"org create":        {"--company ID --name N --domain D [--domain D2] [--slug S]: create an organization", cmdOrgCreate},
+		"org list":          {"[--company ID]: list organizations", cmdOrgList},
+		"scim-token create": {"--org ORG [--name N]: create a SCIM token (printed once)", cmdTokenCreate},
+		"scim-token list":   {"--org ORG: list an org's SCIM tokens", cmdTokenList},
+		"scim-token revoke": {"--org ORG --id ID: revoke a SCIM token at once", cmdTokenRevoke},
+		"user add":          {"--org ORG --email E [--given G --family F --type user|system_admin --invite]: add a member", cmdUserAdd},
+		"user unlock":       {"--email E | --id ID: clear a password lockout", cmdUserUnlock},
+		"user set-email":    {"--id ID | --email OLD --new-email NEW [--org ORG]: change a sign-in email as support", cmdUserSetEmail},
+	}
+}
+
+// run executes one command line and returns the exit code: 0 success, 1
+// failure (one line on stderr), 2 usage.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	e := env{ctx: ctx, getenv: getenv, stdout: stdout, stderr: stderr}
+	name, rest := pickCommand(args)
+	if name == "" {
+		usage(stderr)
+		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+			return 0
+		}
+		fmt.Fprintf(stderr, "idbridge: unknown command %q\n", strings.Join(args, " "))
+		return 2
+	}
+	err := commands[name].run(e, rest)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "idbridge %s: %s\nusage: idbridge %s %s\n", name, ue.msg, name, commands[name].summary)
+		return 2
+	case errors.As(err, new(*config.ValidationError)):
+		fmt.Fprintf(stderr, "idbridge %s: %s\n", name, err) // one line per problem
+		return 1
+	default:
+		fmt.Fprintf(stderr, "idbridge %s: %s\n", name, oneLine(err))
+		return 1
+	}
+}
+
+func pickCommand(args []string) (string, []string) {
+	if len(args) >= 2 {
+		if _, ok := commands[args[0]+" "+args[1]]; ok {
+			return args[0] + " " + args[1], args[2:]
+		}
+	}
+	if len(args) >= 1 {
+		if _, ok := commands[args[0]]; ok {
+			return args[0], args[1:]
+		}
+	}
+	return "", nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "idbridge: SCIM 2.0 provisioning and SAML/OIDC single sign-on for a SaaS platform.\n\nCommands (add --json to print JSON; run `idbridge serve -h` for settings):")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, n := range names {
+		fmt.Fprintf(tw, "  %s\t%s\n", n, commands[n].summary)
+	}
+	tw.Flush()
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// loadConfig reads the configuration from the environment only (operator
+// commands take their own flags) and validates it.
+func loadConfig(e env) (config.Config, error) {
+	cfg, err := config.Load(nil, e.getenv)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// openStore opens the store the same way serve does, logging to stderr
+// at warn level so command output stays clean.
+func openStore(e env) (*store.Store, func(), error) {
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := server.NewLogger(e.stderr, slog.LevelWarn)
+	st, err := server.OpenStore(e.ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() { st.Backend().Close() }, nil
+}
+
+// output prints v as JSON with --json, else as the text fn writes.
+func output(e env, asJSON bool, v any, text func(w io.Writer)) error {
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	text(e.stdout)
+	return nil
+}
+
+// flags builds a FlagSet that reports usage errors instead of exiting.
+func flags(name string, e env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+func required(fs *flag.FlagSet, names ...string) error {
+	for _, n := range names {
+		if fs.Lookup(n).Value.String() == "" {
+			return usageError{"--" + n + " is required"}
+		}
+	}
+	return nil
+}
+
+// multi is a repeatable string flag that also splits on commas.
+type multi []string
+
+func (m *multi) String() string { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*m = append(*m, p)
+		}
+	}
+	return nil
+}
+
+func supportActor(e env) store.Actor {
+	name := e.getenv("USER")
+	if name == "" {
+		name = "operator"
+	}
+	return store.SupportActor("cli:" + name)
+}
