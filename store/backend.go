@@ -69,6 +69,7 @@ type AuditQuery struct {
 // orgID only sees that org's rows. Ids are UUID strings; a malformed id is ErrNotFound.
 // Times are stored with microsecond precision, in UTC.
 type Tx interface {
+	SSOTx
 	InsertCompany(ctx context.Context, c Company) error
 	GetCompany(ctx context.Context, id string) (Company, error)
 	ListCompanies(ctx context.Context) ([]Company, error)

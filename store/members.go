@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -91,11 +90,15 @@ func (s *Store) CreateMember(ctx context.Context, actor Actor, orgID string, in 
 			return err
 		}
 		m.AccountID = acc.ID
+		invite := in.Invite && CanInvite(org, acc, m) == nil
+		if invite {
+			m.InvitedAt = &now
+		}
 		if err := tx.InsertMembership(ctx, m); err != nil {
 			return err
 		}
-		if in.Invite && !m.Disabled && CanInvite(org, acc, m) == nil {
-			if m, err = s.invite(ctx, tx, now, org, acc, m); err != nil {
+		if invite {
+			if err := s.writeInvitation(ctx, tx, now, org, acc); err != nil {
 				return err
 			}
 		}
@@ -273,6 +276,10 @@ func (s *Store) UpdateMembers(ctx context.Context, actor Actor, orgID string, ac
 // UpdateMatchingMembers applies one change to every member matching q ("all N
 // users" across pages), in pages, and reports per member.
 func (s *Store) UpdateMatchingMembers(ctx context.Context, actor Actor, orgID string, q MemberQuery, in MemberUpdate) ([]BulkResult, error) {
+	// Another org's actor must not learn the org's account ids from the results.
+	if err := s.read(ctx, func(tx Tx) error { return authorize(ctx, tx, actor, orgID) }); err != nil {
+		return nil, err
+	}
 	var ids []string
 	q.Offset, q.Limit = 0, MaxPageSize
 	for {
@@ -472,7 +479,14 @@ func (s *Store) Invite(ctx context.Context, actor Actor, orgID, accountID string
 		if err := CanInvite(org, acc, m); err != nil {
 			return err
 		}
-		if m, err = s.invite(ctx, tx, now, org, acc, m); err != nil {
+		if err := tx.DeleteTokens(ctx, acc.ID, org.ID, TokenInvitation); err != nil {
+			return err
+		}
+		if err := s.writeInvitation(ctx, tx, now, org, acc); err != nil {
+			return err
+		}
+		m.InvitedAt, m.UpdatedAt = &now, now
+		if err := tx.UpdateMembership(ctx, m); err != nil {
 			return err
 		}
 		out = Member{Account: acc, Membership: m}
@@ -481,25 +495,15 @@ func (s *Store) Invite(ctx context.Context, actor Actor, orgID, accountID string
 	return out, err
 }
 
-// invite writes a fresh invitation token and its email, and stamps the membership.
-func (s *Store) invite(ctx context.Context, tx Tx, now time.Time, org Org, acc Account, m Membership) (Membership, error) {
-	if err := tx.DeleteTokens(ctx, acc.ID, org.ID, TokenInvitation); err != nil {
-		return m, err
-	}
+// writeInvitation writes a fresh invitation token and its email (rule 16).
+func (s *Store) writeInvitation(ctx context.Context, tx Tx, now time.Time, org Org, acc Account) error {
 	secret, hash, err := NewSecret("inv_")
 	if err != nil {
-		return m, err
+		return err
 	}
 	t := OneTimeToken{Hash: hash, Kind: TokenInvitation, AccountID: acc.ID, OrgID: org.ID, CreatedAt: now, ExpiresAt: now.Add(s.opt.InvitationTTL)}
 	if err := tx.InsertToken(ctx, t); err != nil {
-		return m, err
+		return err
 	}
-	if err := tx.InsertOutbox(ctx, s.invitationMessage(now, org, acc, secret)); err != nil {
-		return m, err
-	}
-	m.InvitedAt, m.UpdatedAt = &now, now
-	if err := tx.UpdateMembership(ctx, m); err != nil {
-		return m, fmt.Errorf("stamp invitation: %w", err)
-	}
-	return m, nil
+	return tx.InsertOutbox(ctx, s.invitationMessage(now, org, acc, secret))
 }

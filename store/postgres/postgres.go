@@ -1,0 +1,251 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
+
+	"github.com/idbridge/idbridge/store"
+	"github.com/idbridge/idbridge/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Defaults applied when the URL does not set them.
+const (
+	DefaultMaxConns         = 10
+	DefaultStatementTimeout = 10 * time.Second
+	// idleInTxTimeout ends a transaction left open by a stuck client, so its locks go.
+	idleInTxTimeout = time.Minute
+)
+
+// migrateLockKey is the pg_advisory_lock key that serializes Migrate across replicas.
+const migrateLockKey int64 = 0x1db71d6e
+
+// DB is a PostgreSQL database.
+type DB struct {
+	pool       *pgxpool.Pool
+	cfg        *pgxpool.Config
+	migrations []sqlstore.Migration
+}
+
+var _ store.Backend = (*DB)(nil)
+
+var dialect = sqlstore.Dialect{
+	ShareLock:  " FOR KEY SHARE",
+	UpdateLock: " FOR UPDATE",
+	SkipLocked: " SKIP LOCKED",
+	Time:       func(t time.Time) any { return t },
+	Fold:       func(expr string) string { return "lower(" + expr + ")" },
+	Err:        translate,
+}
+
+// Open connects to the database at url (postgres://...), checking that it
+// answers. Call Migrate before use.
+func Open(ctx context.Context, url string) (*DB, error) {
+	ms, err := sqlstore.ParseMigrations(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	params := cfg.ConnConfig.RuntimeParams
+	if _, ok := params["statement_timeout"]; !ok {
+		params["statement_timeout"] = fmt.Sprint(DefaultStatementTimeout.Milliseconds())
+	}
+	if _, ok := params["idle_in_transaction_session_timeout"]; !ok {
+		params["idle_in_transaction_session_timeout"] = fmt.Sprint(idleInTxTimeout.Milliseconds())
+	}
+	// A generic plan cannot see a LIKE pattern, so it would not pick the
+	// trigram indexes for the member search; plan each execution instead.
+	if _, ok := params["plan_cache_mode"]; !ok {
+		params["plan_cache_mode"] = "force_custom_plan"
+	}
+	if _, ok := params["application_name"]; !ok {
+		params["application_name"] = "idbridge"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", translate(err))
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", translate(err))
+	}
+	return &DB{pool: pool, cfg: cfg, migrations: ms}, nil
+}
+
+// Pool is the connection pool, for operator tools and tests.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Migrate applies the missing migrations. It holds a session-level advisory
+// lock on a dedicated connection (without statement_timeout, as migrations
+// and the wait for another replica's may be long), so replicas starting
+// together apply each migration once; the lock is released after.
+func (db *DB) Migrate(ctx context.Context) (err error) {
+	cc := db.cfg.ConnConfig.Copy()
+	cc.RuntimeParams["statement_timeout"] = "0"
+	conn, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", translate(err))
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
+		return fmt.Errorf("postgres: migrate lock: %w", translate(err))
+	}
+	defer func() {
+		if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLockKey); uerr != nil && err == nil {
+			err = fmt.Errorf("postgres: migrate unlock: %w", translate(uerr))
+		}
+	}()
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version integer PRIMARY KEY, applied_at timestamptz NOT NULL)`); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", translate(err))
+	}
+	err = sqlstore.Apply(ctx, db.migrations, &dialect, time.Now, func(ctx context.Context, fn func(sqlstore.Conn) error) error {
+		return pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{}, func(tx pgx.Tx) error { return fn(txConn{tx}) })
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+// InTx runs fn in one READ COMMITTED transaction and commits when fn returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
+	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(c sqlstore.Conn) error { return fn(sqlstore.New(c, &dialect)) })
+}
+
+// ReadTx runs fn in a read-only REPEATABLE READ transaction: one snapshot.
+func (db *DB) ReadTx(ctx context.Context, fn func(store.Tx) error) error {
+	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(c sqlstore.Conn) error { return fn(sqlstore.NewReadOnly(c, &dialect)) })
+}
+
+func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(sqlstore.Conn) error) error {
+	tx, err := db.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", translate(err))
+	}
+	done := false
+	defer func() {
+		if !done { // fn failed or panicked
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = tx.Rollback(rctx)
+		}
+	}()
+	if err := fn(txConn{tx}); err != nil {
+		return err
+	}
+	done = true
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", translate(err))
+	}
+	return nil
+}
+
+// Ready returns nil when the database answers and every migration is applied.
+func (db *DB) Ready(ctx context.Context) error {
+	if err := sqlstore.CheckApplied(ctx, db.pool.QueryRow(ctx, sqlstore.AppliedVersionSQL), db.migrations); err != nil {
+		return fmt.Errorf("postgres: %w", translate(err))
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// txConn adapts a pgx transaction to sqlstore.Conn.
+type txConn struct{ tx pgx.Tx }
+
+func (c txConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := c.tx.Exec(ctx, q, args...)
+	return tag.RowsAffected(), err
+}
+
+func (c txConn) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	rows, err := c.tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func (c txConn) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	return c.tx.QueryRow(ctx, q, args...)
+}
+
+// conflictFields names the field of each unique constraint (see migrations/).
+var conflictFields = map[string]string{
+	"orgs_slug_key":               "slug",
+	"org_domains_pkey":            "domain",
+	"accounts_email_key":          "email",
+	"memberships_pkey":            "membership",
+	"memberships_external_id_key": "external_id",
+	"groups_name_key":             "group_name",
+	"group_members_pkey":          "group_member",
+	"connections_name_key":        "connection_name",
+	"scim_tokens_hash_key":        "token",
+	"sessions_pkey":               "token",
+	"one_time_tokens_pkey":        "token",
+}
+
+// translate maps pgx errors to store errors; see sqlstore.Dialect.Err.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23505": // unique_violation
+			if f, ok := conflictFields[pe.ConstraintName]; ok {
+				return &store.ConflictError{Field: f}
+			}
+			if strings.HasSuffix(pe.ConstraintName, "_pkey") || pe.ConstraintName == "groups_org_id_key" {
+				return &store.ConflictError{Field: "id"}
+			}
+			return &store.ConflictError{Field: pe.ConstraintName}
+		case pe.Code == "23503": // foreign_key_violation
+			return fmt.Errorf("%w: %w", sqlstore.ErrForeignKey, err)
+		case pe.Code == "40001" || pe.Code == "40P01": // serialization_failure, deadlock_detected
+			return fmt.Errorf("%w: %w", store.ErrRetry, err)
+		case strings.HasPrefix(pe.Code, "08"), // connection_exception
+			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // shutdown, cannot connect now
+			pe.Code == "53300": // too_many_connections
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+		}
+		return err
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.Is(err, puddle.ErrClosedPool) || errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
+	return err
+}
