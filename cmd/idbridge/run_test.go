@@ -135,3 +135,14 @@ func TestBadConfigListsEveryProblem(t *testing.T) {
 		t.Fatalf("exit %d stderr %q, want 1 naming both bad variables", code, errs)
 	}
 }
+
+// A database that does not answer is a clear one-line failure, not a hang or a stack.
+func TestDatabaseGoneIsOneLine(t *testing.T) {
+	c := newCLI(t)
+	c.env["IDBRIDGE_DATABASE_URL"] = "postgres://postgres@127.0.0.1:1/idbridge?sslmode=disable&connect_timeout=2"
+	code, _, errs := c.run("company", "list")
+	if code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "postgres") {
+		t.Fatalf("exit %d stderr %q, want exit 1 with one line about postgres", code, errs)
+	}
+	t.Logf("stderr: %s", errs)
+}
