@@ -34,6 +34,14 @@ type Config struct {
 	DataDir     string // IDBRIDGE_DATA_DIR: SQLite file, dev mail files
 	LogLevel    string // IDBRIDGE_LOG_LEVEL: debug, info, warn or error
 
+	// SecretKey (IDBRIDGE_SECRET_KEY) encrypts the secrets kept in SSO
+	// connection settings. Every replica must share it. When unset,
+	// EnsureSecretKey makes one under DataDir (development).
+	SecretKey Secret
+	// AllowPrivateMetadata (IDBRIDGE_ALLOW_PRIVATE_METADATA) lets IdP metadata
+	// and OIDC discovery be fetched from loopback and private addresses.
+	AllowPrivateMetadata bool
+
 	SMTP SMTP
 
 	ShutdownTimeout time.Duration // IDBRIDGE_SHUTDOWN_TIMEOUT
@@ -171,6 +179,8 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("database_url", redactURL(c.DatabaseURL.Reveal())),
 		slog.String("data_dir", c.DataDir),
 		slog.String("log_level", c.LogLevel),
+		slog.String("secret_key", c.SecretKey.String()),
+		slog.Bool("allow_private_metadata", c.AllowPrivateMetadata),
 		slog.String("smtp_host", c.SMTP.Host),
 		slog.Int("smtp_port", c.SMTP.Port),
 		slog.String("smtp_username", c.SMTP.Username),
@@ -213,6 +223,20 @@ func vars(c *Config) []variable {
 			func() string { return redactURL(c.DatabaseURL.Reveal()) }),
 		v("IDBRIDGE_DATA_DIR", "data-dir", "directory for the SQLite file and development mail", dirSet, dirGet),
 		v("IDBRIDGE_LOG_LEVEL", "log-level", "debug, info, warn or error", levelSet, levelGet),
+		// The secret key has no flag: command lines are visible to every local user.
+		v("IDBRIDGE_SECRET_KEY", "", "",
+			func(s string) error { c.SecretKey = Secret(s); return nil },
+			func() string { return redacted }),
+		v("IDBRIDGE_ALLOW_PRIVATE_METADATA", "allow-private-metadata", "allow fetching IdP metadata from private and loopback addresses",
+			func(s string) error {
+				b, err := strconv.ParseBool(s)
+				if err != nil {
+					return fmt.Errorf("must be true or false, got %q", s)
+				}
+				c.AllowPrivateMetadata = b
+				return nil
+			},
+			func() string { return strconv.FormatBool(c.AllowPrivateMetadata) }),
 		v("IDBRIDGE_SMTP_HOST", "smtp-host", "SMTP server; empty = write mail to files and log it", hostSet, hostGet),
 		v("IDBRIDGE_SMTP_PORT", "smtp-port", "SMTP port",
 			func(s string) error {

@@ -18,6 +18,8 @@
 //	IDBRIDGE_DATABASE_URL      [-database-url]     empty = SQLite in the data dir; else postgres:// or postgresql://
 //	IDBRIDGE_DATA_DIR          [-data-dir]         ./data
 //	IDBRIDGE_LOG_LEVEL         [-log-level]        info (debug|info|warn|error)
+//	IDBRIDGE_SECRET_KEY        (environment only)  empty = a random key kept in <data dir>/secret.key (development)
+//	IDBRIDGE_ALLOW_PRIVATE_METADATA [-allow-private-metadata] false
 //	IDBRIDGE_SMTP_HOST         [-smtp-host]        empty = mail is written to <data dir>/mail and logged
 //	IDBRIDGE_SMTP_PORT         [-smtp-port]        587
 //	IDBRIDGE_SMTP_USERNAME     [-smtp-username]    AUTH PLAIN when set

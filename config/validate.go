@@ -58,6 +58,10 @@ func (c Config) Validate() error {
 		bad("IDBRIDGE_LOG_LEVEL", "must be debug, info, warn or error, got %q", c.LogLevel)
 	}
 
+	if k := c.SecretKey.Reveal(); k != "" && len(k) < 32 {
+		bad("IDBRIDGE_SECRET_KEY", "must be at least 32 characters (for example: openssl rand -base64 32)")
+	}
+
 	c.SMTP.validate(bad)
 
 	if c.ShutdownTimeout <= 0 {

@@ -17,7 +17,9 @@ import (
 
 	"github.com/idbridge/idbridge/config"
 	"github.com/idbridge/idbridge/mail"
+	"github.com/idbridge/idbridge/scim"
 	"github.com/idbridge/idbridge/store"
+	"github.com/idbridge/idbridge/web"
 )
 
 // Server is one idbridge replica.
@@ -61,6 +63,8 @@ func (s *Server) routes() chi.Router {
 	})
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	r.Mount("/scim/v2", scim.NewHandler(s.store, scim.Options{BaseURL: s.cfg.BaseURL, Log: s.log, RequestID: RequestID}))
+	web.FromConfig(s.store, s.cfg, s.log).Mount(r)
 	return r
 }
 

@@ -78,14 +78,16 @@ func (s *Store) PasswordSignIn(ctx context.Context, orgID, email, password strin
 		}
 		if !ok {
 			a.FailedAttempts++
+			result = ErrBadCredentials
 			if a.FailedAttempts >= MaxFailedAttempts && a.LockedAt == nil {
 				a.LockedAt = &now
 				if err := audit(ctx, tx, now, SystemActor, "", "account.lock", "account", a.ID, nil, map[string]int{"failedAttempts": a.FailedAttempts}); err != nil {
 					return err
 				}
+				// The attempt that locks already tells the person how to get back in.
+				result = CanSignInWithPassword(a, nil)
 			}
 			a.UpdatedAt = now
-			result = ErrBadCredentials
 			return tx.UpdateAccount(ctx, a)
 		}
 		a.FailedAttempts = 0
@@ -229,6 +231,11 @@ func (s *Store) usePasswordLink(ctx context.Context, kind TokenKind, secret, new
 		}
 		if err := tx.UpdateAccount(ctx, acc); err != nil {
 			return err
+		}
+		if kind == TokenReset { // a new password ends every other sign-in
+			if _, err := tx.DeleteSessions(ctx, acc.ID, ""); err != nil {
+				return err
+			}
 		}
 		return audit(ctx, tx, now, SelfActor(acc.ID), t.OrgID, "account."+string(kind)+"_used", "account", acc.ID, nil, map[string]any{"activatedAt": acc.ActivatedAt})
 	})

@@ -68,8 +68,16 @@ type AuditQuery struct {
 // a serialization failure or deadlock wraps ErrRetry. Every method that takes
 // orgID only sees that org's rows. Ids are UUID strings; a malformed id is ErrNotFound.
 // Times are stored with microsecond precision, in UTC.
+//
+// InsertAccount, InsertToken, InsertSignIn, InsertAudit and InsertOutbox may
+// be pipelined (PostgreSQL sends them with the next statement
+// or the commit): their error can then come from a later call, and InTx
+// returns it. Callers only pass those errors on; they never branch on them
+// inside the transaction.
 type Tx interface {
+	LinkTx // identity links: backend_links.go
 	SSOTx
+	SCIMTx // SCIM searches: backend_scim.go
 	InsertCompany(ctx context.Context, c Company) error
 	GetCompany(ctx context.Context, id string) (Company, error)
 	ListCompanies(ctx context.Context) ([]Company, error)

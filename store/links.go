@@ -45,16 +45,12 @@ func (s *Store) LinkSSOIdentity(ctx context.Context, connectionID string, id Ext
 		return Account{}, invalid("subject", "the identity provider sent no usable subject")
 	}
 	var acc Account
-	err := s.write(ctx, func(tx Tx, now time.Time) error {
+	link := func(tx Tx, now time.Time) error {
 		c, err := tx.GetConnectionByID(ctx, connectionID)
 		if err != nil {
 			return fmt.Errorf("connection: %w", err)
 		}
-		lt, err := linkTx(tx)
-		if err != nil {
-			return err
-		}
-		l, err := lt.GetIdentityLink(ctx, c.ID, id.Subject)
+		l, err := tx.GetIdentityLink(ctx, c.ID, id.Subject)
 		switch {
 		case err == nil:
 			acc, err = tx.GetAccount(ctx, l.AccountID, LockNone)
@@ -67,7 +63,18 @@ func (s *Store) LinkSSOIdentity(ctx context.Context, connectionID string, id Ext
 		}
 		acc, err = s.linkByEmail(ctx, tx, now, c, id, jit)
 		return err
-	})
+	}
+	// Two first sign-ins of one person race on the unique keys (email,
+	// membership, link): the loser runs again and finds the winner's rows. A
+	// link conflict that stays is an account linked to another subject.
+	err := s.write(ctx, link)
+	if errors.Is(err, ErrConflict) {
+		err = s.write(ctx, link)
+	}
+	var ce *ConflictError
+	if errors.As(err, &ce) && ce.Field == "identity_link" {
+		return Account{}, ErrSSOLinkedElsewhere
+	}
 	return acc, err
 }
 
@@ -121,15 +128,8 @@ func (s *Store) linkByEmail(ctx context.Context, tx Tx, now time.Time, c Connect
 		return Account{}, errMemberDisabled
 	}
 	l := IdentityLink{OrgID: c.OrgID, ConnectionID: c.ID, Subject: strings.TrimSpace(id.Subject), AccountID: acc.ID, CreatedAt: now}
-	lt, err := linkTx(tx)
-	if err != nil {
-		return Account{}, err
-	}
-	if err := lt.InsertIdentityLink(ctx, l); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return Account{}, ErrSSOLinkedElsewhere
-		}
-		return Account{}, err
+	if err := tx.InsertIdentityLink(ctx, l); err != nil {
+		return Account{}, err // a conflict: see LinkSSOIdentity
 	}
 	return acc, audit(ctx, tx, now, actor, c.OrgID, "account.sso_link", "account", acc.ID, nil,
 		map[string]string{"connectionId": c.ID, "subject": l.Subject, "email": email})
@@ -153,22 +153,6 @@ func enabledMember(ctx context.Context, tx Tx, orgID, accountID string) error {
 
 // IdentityLinks lists an account's SSO links in one org.
 func (s *Store) IdentityLinks(ctx context.Context, orgID, accountID string) (ls []IdentityLink, err error) {
-	err = s.read(ctx, func(tx Tx) error {
-		lt, err := linkTx(tx)
-		if err != nil {
-			return err
-		}
-		ls, err = lt.ListIdentityLinks(ctx, orgID, accountID)
-		return err
-	})
+	err = s.read(ctx, func(tx Tx) error { ls, err = tx.ListIdentityLinks(ctx, orgID, accountID); return err })
 	return ls, err
-}
-
-// linkTx is TEMPORARY until LinkTx is embedded in Tx.
-func linkTx(tx Tx) (LinkTx, error) {
-	lt, ok := tx.(LinkTx)
-	if !ok {
-		return nil, errors.New("backend stores no identity links")
-	}
-	return lt, nil
 }

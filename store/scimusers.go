@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"fmt"
+	"time"
 )
 
 func checkQuery(q *Query, groups bool) error {
@@ -31,11 +31,7 @@ func (s *Store) SearchMembers(ctx context.Context, orgID string, q Query) (ms []
 		return nil, 0, err
 	}
 	err = s.read(ctx, func(tx Tx) error {
-		st, err := scimTx(tx)
-		if err != nil {
-			return err
-		}
-		ms, total, err = st.SearchMembers(ctx, orgID, q)
+		ms, total, err = tx.SearchMembers(ctx, orgID, q)
 		return err
 	})
 	return ms, total, err
@@ -47,26 +43,61 @@ func (s *Store) SearchGroups(ctx context.Context, orgID string, q Query) (gs []G
 		return nil, 0, err
 	}
 	err = s.read(ctx, func(tx Tx) error {
-		st, err := scimTx(tx)
-		if err != nil {
-			return err
-		}
-		gs, total, err = st.SearchGroups(ctx, orgID, q)
+		gs, total, err = tx.SearchGroups(ctx, orgID, q)
 		return err
 	})
 	return gs, total, err
-}
-
-func scimTx(tx Tx) (SCIMTx, error) {
-	st, ok := tx.(SCIMTx)
-	if !ok {
-		return nil, fmt.Errorf("backend %T does not implement SCIMTx", tx)
-	}
-	return st, nil
 }
 
 // GroupsOfMember lists the groups of one member of an org.
 func (s *Store) GroupsOfMember(ctx context.Context, orgID, accountID string) (gs []Group, err error) {
 	err = s.read(ctx, func(tx Tx) error { gs, _, err = tx.GroupsOfMember(ctx, orgID, accountID); return err })
 	return gs, err
+}
+
+// SetPasswordFromIdP sets an account's password as the org's IdP sent it
+// (SCIM "password", Okta). It does so only when the org does not sign in
+// through SSO and every org of the account belongs to the IdP's company (an
+// IdP never sets the password another company's people sign in with);
+// otherwise it changes nothing and returns false. The password is never
+// stored or logged in clear; the audit entry says only that it was set.
+func (s *Store) SetPasswordFromIdP(ctx context.Context, actor Actor, orgID, accountID, password string) (bool, error) {
+	if err := CheckPassword(password); err != nil {
+		return false, err
+	}
+	hash, err := s.HashPassword(ctx, password)
+	if err != nil {
+		return false, err
+	}
+	set := false
+	err = s.write(ctx, func(tx Tx, now time.Time) error {
+		set = false
+		if err := authorize(ctx, tx, actor, orgID); err != nil {
+			return err
+		}
+		if _, err := tx.GetMembership(ctx, orgID, accountID, LockNone); err != nil {
+			return err
+		}
+		acc, err := tx.GetAccount(ctx, accountID, LockUpdate)
+		if err != nil {
+			return err
+		}
+		orgs, err := tx.AccountOrgs(ctx, accountID, LockShare)
+		if err != nil {
+			return err
+		}
+		company := companyOf(orgs, orgID)
+		for _, o := range orgs {
+			if o.CompanyID != company || (o.ID == orgID && o.SSOEnabled) {
+				return nil
+			}
+		}
+		acc.PasswordHash, acc.UpdatedAt = hash, now
+		if err := tx.UpdateAccount(ctx, acc); err != nil {
+			return err
+		}
+		set = true
+		return audit(ctx, tx, now, actor, orgID, "account.password_set", "account", accountID, nil, nil)
+	})
+	return set, err
 }

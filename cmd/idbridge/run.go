@@ -48,9 +48,16 @@ func init() {
 		"scim-token create": {"--org ORG [--name N]: create a SCIM token (printed once)", cmdTokenCreate},
 		"scim-token list":   {"--org ORG: list an org's SCIM tokens", cmdTokenList},
 		"scim-token revoke": {"--org ORG --id ID: revoke a SCIM token at once", cmdTokenRevoke},
+		"loadtest scim":     {"--url U --token T [--users N --groups G --workers W]: replay an Entra initial sync and time it", cmdLoadtestSCIM},
 		"user add":          {"--org ORG --email E [--given G --family F --type user|system_admin --invite]: add a member", cmdUserAdd},
 		"user unlock":       {"--email E | --id ID: clear a password lockout", cmdUserUnlock},
 		"user set-email":    {"--id ID | --email OLD --new-email NEW [--org ORG]: change a sign-in email as support", cmdUserSetEmail},
+		"sso enable":        {"--org ORG --connection ID: turn SSO on with a tested connection", cmdSSOEnable},
+		"sso disable":       {"--org ORG: turn SSO off (members use their password or \"forgot password\")", cmdSSODisable},
+		"connection list":   {"--org ORG: list an org's SSO connections", cmdConnectionList},
+		"connection create": {"--org ORG --kind saml|oidc --name N [--settings JSON | --settings-file F]: add a connection", cmdConnectionCreate},
+		"connection update": {"--org ORG --id ID [--name N] [--settings JSON | --settings-file F]: change a connection", cmdConnectionUpdate},
+		"connection delete": {"--org ORG --id ID: remove a connection (not the one SSO is enabled with)", cmdConnectionDelete},
 	}
 }
 

@@ -37,6 +37,8 @@ type DB struct {
 	pool       *pgxpool.Pool
 	cfg        *pgxpool.Config
 	migrations []sqlstore.Migration
+	// writeSetup runs at the start of each read-write transaction.
+	writeSetup []string
 }
 
 var _ store.Backend = (*DB)(nil)
@@ -48,6 +50,10 @@ var dialect = sqlstore.Dialect{
 	Time:       func(t time.Time) any { return t },
 	Fold:       func(expr string) string { return "lower(" + expr + ")" },
 	Err:        translate,
+	JSON:       sqlstore.PostgresJSON,
+	JSONArrayAgg: func(expr string) string {
+		return "json_agg(" + expr + " ORDER BY " + expr + ")::text"
+	},
 }
 
 // Open connects to the database at url (postgres://...), checking that it
@@ -73,8 +79,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	// A generic plan cannot see a LIKE pattern, so it would not pick the
 	// trigram indexes for the member search; plan each execution instead.
+	// Searches run in read-only transactions: read-write ones, whose
+	// statements are key lookups and inserts, keep PostgreSQL's plan caching
+	// (planning each of them costs more than running it).
+	var writeSetup []string
 	if _, ok := params["plan_cache_mode"]; !ok {
 		params["plan_cache_mode"] = "force_custom_plan"
+		writeSetup = append(writeSetup, "SET LOCAL plan_cache_mode = auto")
 	}
 	if _, ok := params["application_name"]; !ok {
 		params["application_name"] = "idbridge"
@@ -87,7 +98,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", translate(err))
 	}
-	return &DB{pool: pool, cfg: cfg, migrations: ms}, nil
+	return &DB{pool: pool, cfg: cfg, migrations: ms, writeSetup: writeSetup}, nil
 }
 
 // Pool is the connection pool, for operator tools and tests.
@@ -128,36 +139,13 @@ func (db *DB) Migrate(ctx context.Context) (err error) {
 
 // InTx runs fn in one READ COMMITTED transaction and commits when fn returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
-	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(c sqlstore.Conn) error { return fn(sqlstore.New(c, &dialect)) })
+	return db.runPipelined(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, db.writeSetup, func(c sqlstore.Conn) error { return fn(sqlstore.New(c, &dialect)) })
 }
 
 // ReadTx runs fn in a read-only REPEATABLE READ transaction: one snapshot.
 func (db *DB) ReadTx(ctx context.Context, fn func(store.Tx) error) error {
-	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+	return db.runPipelined(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, nil,
 		func(c sqlstore.Conn) error { return fn(sqlstore.NewReadOnly(c, &dialect)) })
-}
-
-func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(sqlstore.Conn) error) error {
-	tx, err := db.pool.BeginTx(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", translate(err))
-	}
-	done := false
-	defer func() {
-		if !done { // fn failed or panicked
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			_ = tx.Rollback(rctx)
-		}
-	}()
-	if err := fn(txConn{tx}); err != nil {
-		return err
-	}
-	done = true
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", translate(err))
-	}
-	return nil
 }
 
 // Ready returns nil when the database answers and every migration is applied.
@@ -201,6 +189,7 @@ var conflictFields = map[string]string{
 	"accounts_email_key":          "email",
 	"memberships_pkey":            "membership",
 	"memberships_external_id_key": "external_id",
+	"memberships_user_name_key":   "user_name",
 	"groups_name_key":             "group_name",
 	"group_members_pkey":          "group_member",
 	"connections_name_key":        "connection_name",

@@ -38,6 +38,10 @@ var dialect = sqlstore.Dialect{
 	Time: func(t time.Time) any { return t.UnixMicro() },
 	Fold: func(expr string) string { return expr },
 	Err:  translate,
+	JSON: sqlstore.SQLiteJSON,
+	JSONArrayAgg: func(expr string) string {
+		return "json_group_array(" + expr + " ORDER BY " + expr + ")"
+	},
 }
 
 // Open opens (creating it when absent) the database file at path. Call
@@ -183,6 +187,7 @@ var conflictFields = map[string]string{
 	"accounts.email":     "email",
 	"memberships.org_id, memberships.account_id":       "membership",
 	"memberships.org_id, memberships.external_id":      "external_id",
+	"index 'memberships_user_name_key'":                "user_name",
 	"groups.org_id, groups.display_name":               "group_name",
 	"group_members.group_id, group_members.account_id": "group_member",
 	"connections.org_id, connections.name":             "connection_name",

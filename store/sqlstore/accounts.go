@@ -15,15 +15,15 @@ func accountDest(a *store.Account) []any {
 }
 
 // InsertAccount inserts an account; a taken email is a conflict on "email".
+// It may be queued (Pipeliner): the conflict then fails the transaction later.
 func (t *Tx) InsertAccount(ctx context.Context, a store.Account) error {
 	if err := ids(&a.ID); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, "insert account", `INSERT INTO accounts (id, email, given_name, family_name, password_hash,
+	return t.execLater(ctx, "insert account", `INSERT INTO accounts (id, email, given_name, family_name, password_hash,
 		activated_at, failed_attempts, locked_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		a.ID, a.Email, a.GivenName, a.FamilyName, a.PasswordHash, t.optTime(a.ActivatedAt), a.FailedAttempts,
 		t.optTime(a.LockedAt), t.time(a.CreatedAt), t.time(a.UpdatedAt))
-	return err
 }
 
 // GetAccount returns one account.

@@ -7,18 +7,18 @@ import (
 )
 
 // InsertAudit appends an entry; the database assigns Seq (PostgreSQL
-// bigserial, SQLite INTEGER PRIMARY KEY AUTOINCREMENT).
+// bigserial, SQLite INTEGER PRIMARY KEY AUTOINCREMENT). It may be queued
+// (Pipeliner): nothing in the transaction reads it back.
 func (t *Tx) InsertAudit(ctx context.Context, e store.AuditEntry) error {
 	orgID, err := optID(e.OrgID)
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, "insert audit", `INSERT INTO audit_log (org_id, actor_kind, actor_account_id, actor_org_id,
+	return t.execLater(ctx, "insert audit", `INSERT INTO audit_log (org_id, actor_kind, actor_account_id, actor_org_id,
 		actor_token_id, actor_name, action, target_type, target_id, before_json, after_json, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		orgID, string(e.Actor.Kind), e.Actor.AccountID, e.Actor.OrgID, e.Actor.TokenID, e.Actor.Name,
 		e.Action, e.TargetType, e.TargetID, optJSON(e.Before), optJSON(e.After), t.time(e.At))
-	return err
 }
 
 // ListAudit lists entries newest first, of one org or ("") all.

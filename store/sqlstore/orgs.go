@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/idbridge/idbridge/store"
 )
@@ -70,31 +71,43 @@ func (t *Tx) insertDomains(ctx context.Context, orgID string, domains []string) 
 	return nil
 }
 
-const orgCols = `o.id, o.company_id, o.name, o.slug, o.sso_enabled, o.sso_connection_id, o.sender_name, o.sender_email, o.created_at, o.updated_at`
-
-func scanOrg(r Row) (o store.Org, err error) {
-	err = r.Scan(textScan{&o.ID}, textScan{&o.CompanyID}, &o.Name, &o.Slug, &o.SSOEnabled, textScan{&o.SSOConnectionID},
-		&o.SenderName, &o.SenderEmail, timeScan{&o.CreatedAt}, timeScan{&o.UpdatedAt})
-	return o, err
+// orgCols selects an org of alias o and, in the same statement, its domains
+// (a JSON array, ordered); scanOrg reads them.
+func (t *Tx) orgCols() string {
+	return `o.id, o.company_id, o.name, o.slug, o.sso_enabled, o.sso_connection_id, o.sender_name, o.sender_email,
+		o.created_at, o.updated_at, (SELECT ` + t.d.JSONArrayAgg("od.domain") + ` FROM org_domains od WHERE od.org_id = o.id)`
 }
 
-// GetOrg returns one org with its domains.
+func scanOrg(r Row) (o store.Org, err error) {
+	var domains string
+	if err = r.Scan(textScan{&o.ID}, textScan{&o.CompanyID}, &o.Name, &o.Slug, &o.SSOEnabled, textScan{&o.SSOConnectionID},
+		&o.SenderName, &o.SenderEmail, timeScan{&o.CreatedAt}, timeScan{&o.UpdatedAt}, textScan{&domains}); err != nil {
+		return o, err
+	}
+	if domains != "" {
+		if err = json.Unmarshal([]byte(domains), &o.Domains); err != nil {
+			return o, err
+		}
+	}
+	if len(o.Domains) == 0 {
+		o.Domains = nil
+	}
+	return o, nil
+}
+
+// GetOrg returns one org with its domains, in one statement.
 func (t *Tx) GetOrg(ctx context.Context, orgID string, lock store.Lock) (store.Org, error) {
 	if err := ids(&orgID); err != nil {
 		return store.Org{}, err
 	}
-	o, err := scanOrg(t.c.QueryRow(ctx, `SELECT `+orgCols+` FROM orgs o WHERE o.id = $1`+t.lock(lock, ""), orgID))
+	o, err := scanOrg(t.c.QueryRow(ctx, `SELECT `+t.orgCols()+` FROM orgs o WHERE o.id = $1`+t.lock(lock, ""), orgID))
 	if err != nil {
 		return store.Org{}, t.err("get org", err)
 	}
-	orgs := []store.Org{o}
-	if err := t.loadDomains(ctx, orgs); err != nil {
-		return store.Org{}, err
-	}
-	return orgs[0], nil
+	return o, nil
 }
 
-// queryOrgs runs a query selecting orgCols and loads their domains.
+// queryOrgs runs a query selecting t.orgCols(), domains included.
 func (t *Tx) queryOrgs(ctx context.Context, op, q string, a args) ([]store.Org, error) {
 	var out []store.Org
 	err := t.queryAll(ctx, op, q, a, func(r Rows) error {
@@ -105,30 +118,7 @@ func (t *Tx) queryOrgs(ctx context.Context, op, q string, a args) ([]store.Org, 
 	if err != nil {
 		return nil, err
 	}
-	return out, t.loadDomains(ctx, out)
-}
-
-// loadDomains fills in the domains of orgs, in one query per chunk.
-func (t *Tx) loadDomains(ctx context.Context, orgs []store.Org) error {
-	byID := make(map[string]int, len(orgs))
-	orgIDs := make([]string, len(orgs))
-	for i, o := range orgs {
-		byID[o.ID] = i
-		orgIDs[i] = o.ID
-	}
-	return chunks(orgIDs, func(part []string) error {
-		var a args
-		q := `SELECT org_id, domain FROM org_domains WHERE org_id IN (` + a.list(part) + `) ORDER BY domain`
-		return t.queryAll(ctx, "load domains", q, a, func(r Rows) error {
-			var orgID, d string
-			if err := r.Scan(textScan{&orgID}, &d); err != nil {
-				return err
-			}
-			i := byID[orgID]
-			orgs[i].Domains = append(orgs[i].Domains, d)
-			return nil
-		})
-	})
+	return out, nil
 }
 
 // UpdateOrg writes every field of o and replaces its domains.
@@ -154,7 +144,7 @@ func (t *Tx) UpdateOrg(ctx context.Context, o store.Org) error {
 // ListOrgs lists orgs by name, of one company or ("") all.
 func (t *Tx) ListOrgs(ctx context.Context, companyID string) ([]store.Org, error) {
 	var a args
-	q := `SELECT ` + orgCols + ` FROM orgs o`
+	q := `SELECT ` + t.orgCols() + ` FROM orgs o`
 	if companyID != "" {
 		if err := ids(&companyID); err != nil {
 			return nil, err
@@ -166,7 +156,7 @@ func (t *Tx) ListOrgs(ctx context.Context, companyID string) ([]store.Org, error
 
 // OrgByDomain finds the org owning a domain.
 func (t *Tx) OrgByDomain(ctx context.Context, domain string) (store.Org, error) {
-	orgs, err := t.queryOrgs(ctx, "org by domain", `SELECT `+orgCols+` FROM orgs o
+	orgs, err := t.queryOrgs(ctx, "org by domain", `SELECT `+t.orgCols()+` FROM orgs o
 		JOIN org_domains d ON d.org_id = o.id WHERE d.domain = $1`, args{domain})
 	if err != nil {
 		return store.Org{}, err
@@ -182,6 +172,6 @@ func (t *Tx) AccountOrgs(ctx context.Context, accountID string, lock store.Lock)
 	if err := ids(&accountID); err != nil {
 		return nil, err
 	}
-	return t.queryOrgs(ctx, "account orgs", `SELECT `+orgCols+` FROM orgs o
+	return t.queryOrgs(ctx, "account orgs", `SELECT `+t.orgCols()+` FROM orgs o
 		JOIN memberships m ON m.org_id = o.id WHERE m.account_id = $1 ORDER BY o.id`+t.lock(lock, "o"), args{accountID})
 }

@@ -17,7 +17,7 @@ func outboxDest(m *store.OutboxMessage) []any {
 		&m.LastError}
 }
 
-// InsertOutbox queues a message.
+// InsertOutbox queues a message; the INSERT itself may be queued (Pipeliner).
 func (t *Tx) InsertOutbox(ctx context.Context, m store.OutboxMessage) error {
 	if err := ids(&m.ID); err != nil {
 		return err
@@ -26,11 +26,10 @@ func (t *Tx) InsertOutbox(ctx context.Context, m store.OutboxMessage) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, "insert outbox", `INSERT INTO outbox (`+outboxCols+`)
+	return t.execLater(ctx, "insert outbox", `INSERT INTO outbox (`+outboxCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		m.ID, orgID, m.Kind, m.FromName, m.FromEmail, m.To, m.Subject, m.Body, t.time(m.CreatedAt), m.Attempts,
 		t.time(m.NextAttempt), t.optTime(m.SentAt), t.optTime(m.FailedAt), m.LastError)
-	return err
 }
 
 // ClaimOutbox leases up to n due messages to this caller, oldest due first.

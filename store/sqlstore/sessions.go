@@ -63,7 +63,7 @@ func (t *Tx) DeleteSessions(ctx context.Context, accountID, orgID string) (int, 
 	return int(n), err
 }
 
-// InsertSignIn records a sign-in.
+// InsertSignIn records a sign-in; it may be queued (Pipeliner).
 func (t *Tx) InsertSignIn(ctx context.Context, s store.SignIn) error {
 	if err := ids(&s.AccountID, &s.OrgID); err != nil {
 		return err
@@ -72,9 +72,8 @@ func (t *Tx) InsertSignIn(ctx context.Context, s store.SignIn) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, "insert sign-in", `INSERT INTO sign_ins (account_id, org_id, method, connection_id, at)
+	return t.execLater(ctx, "insert sign-in", `INSERT INTO sign_ins (account_id, org_id, method, connection_id, at)
 		VALUES ($1, $2, $3, $4, $5)`, s.AccountID, s.OrgID, s.Method, conn, t.time(s.At))
-	return err
 }
 
 // RecentSignIns returns an account's latest sign-ins in one org, newest first.

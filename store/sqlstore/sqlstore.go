@@ -59,6 +59,13 @@ type Dialect struct {
 	// store.ErrRetry; a lost or closed database wraps store.ErrUnavailable;
 	// anything else is returned unchanged.
 	Err func(error) error
+	// JSON reads the JSON documents SCIM filters look into (scimjson.go).
+	JSON JSON
+	// JSONArrayAgg is an aggregate collecting expr, ordered by expr, into
+	// the text of a JSON array (NULL or "[]" over no rows): PostgreSQL
+	// json_agg(expr ORDER BY expr)::text, SQLite json_group_array(expr ORDER BY expr).
+	// It loads an org with its domains in one statement.
+	JSONArrayAgg func(expr string) string
 }
 
 // ErrForeignKey is what Dialect.Err returns for a foreign key violation: a

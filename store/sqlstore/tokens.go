@@ -76,6 +76,7 @@ func tokenDest(o *store.OneTimeToken) []any {
 }
 
 // InsertToken inserts a one-time link token; a taken hash is a conflict on "token".
+// It may be queued (Pipeliner).
 func (t *Tx) InsertToken(ctx context.Context, o store.OneTimeToken) error {
 	if err := ids(&o.AccountID); err != nil {
 		return err
@@ -84,10 +85,9 @@ func (t *Tx) InsertToken(ctx context.Context, o store.OneTimeToken) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, "insert token", `INSERT INTO one_time_tokens (hash, kind, account_id, org_id, created_at,
+	return t.execLater(ctx, "insert token", `INSERT INTO one_time_tokens (hash, kind, account_id, org_id, created_at,
 		expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		o.Hash, string(o.Kind), o.AccountID, orgID, t.time(o.CreatedAt), t.time(o.ExpiresAt), t.optTime(o.UsedAt))
-	return err
 }
 
 // ConsumeToken marks an unused, unexpired token used in one statement, so two

@@ -160,10 +160,17 @@ func testRaceWrongPasswords(e *env) {
 			_, err := e.s.PasswordSignIn(e.ctx, tn.ID, m.Account.Email, "wrong-password")
 			return err
 		}
+		lockers := 0
 		for i, err := range race(wrong, wrong, wrong, wrong, wrong) {
-			if !errors.Is(err, store.ErrBadCredentials) {
+			switch {
+			case store.RuleOf(err) == store.RuleLockout:
+				lockers++ // the attempt that locks says how to get back in
+			case !errors.Is(err, store.ErrBadCredentials):
 				e.Errorf("round %d: attempt %d: %v, want ErrBadCredentials", round, i, err)
 			}
+		}
+		if lockers != 1 {
+			e.Errorf("round %d: %d attempts answered with the lockout, want exactly 1", round, lockers)
 		}
 		acc := must(e.s.GetAccount(e.ctx, m.Account.ID))(e)
 		if acc.FailedAttempts != store.MaxFailedAttempts || acc.LockedAt == nil {

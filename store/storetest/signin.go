@@ -137,7 +137,11 @@ func testRule10Lockout(e *env) {
 	}
 	for i := range store.MaxFailedAttempts {
 		_, err := e.s.PasswordSignIn(e.ctx, tn.ID, addr, "wrong-password")
-		e.wantIs(err, store.ErrBadCredentials, "wrong password")
+		if i+1 < store.MaxFailedAttempts {
+			e.wantIs(err, store.ErrBadCredentials, "wrong password")
+		} else {
+			e.wantRule(err, store.RuleLockout, "the failure that locks")
+		}
 		if acc := must(e.s.GetAccount(e.ctx, m.Account.ID))(e); acc.FailedAttempts != i+1 || (acc.LockedAt != nil) != (i+1 == store.MaxFailedAttempts) {
 			e.Errorf("after %d failures: FailedAttempts %d, locked %v", i+1, acc.FailedAttempts, acc.LockedAt != nil)
 		}
@@ -150,6 +154,9 @@ func testRule10Lockout(e *env) {
 	if n := len(e.auditWhere(func(x store.AuditEntry) bool { return x.TargetID == m.Account.ID && x.Action == "account.lock" })); n != 1 {
 		e.Errorf("account.lock audited %d times, want 1", n)
 	}
+	// A session started before the reset (in an org where it is valid).
+	oldSession, _, err := e.s.CreateSession(e.ctx, tn.ID, m.Account.ID, "", store.DefaultSessionLimits)
+	e.ok(err, "CreateSession")
 	// The reset link opens it.
 	e.ok(e.s.RequestPasswordReset(e.ctx, tn.ID, addr), "RequestPasswordReset")
 	msg := e.lastMail(addr, "password_reset")
@@ -161,6 +168,8 @@ func testRule10Lockout(e *env) {
 	if acc.LockedAt != nil || acc.FailedAttempts != 0 || acc.ActivatedAt == nil {
 		e.Errorf("account after reset = %+v, want unlocked, counter 0, activated", acc)
 	}
+	_, err = e.s.CheckSession(e.ctx, oldSession, store.DefaultSessionLimits)
+	e.wantIs(err, store.ErrSessionExpired, "a session from before the reset")
 	must(e.s.PasswordSignIn(e.ctx, tn.ID, addr, newPW))(e)
 	_, err = e.s.PasswordSignIn(e.ctx, tn.ID, addr, pw)
 	e.wantIs(err, store.ErrBadCredentials, "the old password after a reset")

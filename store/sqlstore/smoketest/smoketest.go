@@ -169,7 +169,7 @@ func Run(t *testing.T, b store.Backend) {
 		wantConflict(t, write(t, b, func(ctx context.Context, tx store.Tx) error { return tx.InsertOrg(ctx, o) }), "domain")
 		wantConflict(t, write(t, b, func(ctx context.Context, tx store.Tx) error { return tx.InsertMembership(ctx, f.Membership) }), "membership")
 		m := f.Membership
-		m.AccountID = f.OtherAccount.ID
+		m.AccountID, m.Profile = f.OtherAccount.ID, nil // only the externalId is taken (a taken userName is "user_name")
 		wantConflict(t, write(t, b, func(ctx context.Context, tx store.Tx) error { return tx.InsertMembership(ctx, m) }), "external_id")
 		// Nothing of the refused transactions stayed.
 		_, err := read(t, b, func(ctx context.Context, tx store.Tx) (store.Membership, error) {

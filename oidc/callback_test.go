@@ -1,0 +1,214 @@
+package oidc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/idbridge/idbridge/sso"
+	"github.com/idbridge/idbridge/store"
+)
+
+type fixture struct {
+	op     *fakeOP
+	st     *memStore
+	fin    *recorder
+	p      *Provider
+	router chi.Router
+	c      store.Connection
+	log    *bytes.Buffer
+}
+
+func testSealer(t testing.TB) *sso.Sealer {
+	s, err := sso.NewSealer([]byte(strings.Repeat("test-secret-key-", 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func newFixture(t *testing.T) *fixture {
+	f := &fixture{op: newFakeOP(t), st: &memStore{conns: map[string]store.Connection{}, flows: map[string]store.SSOFlow{}},
+		fin: &recorder{}, log: &bytes.Buffer{}}
+	var err error
+	f.p, err = New(f.st, f.fin, Options{BaseURL: "https://idbridge.test", Sealer: testSealer(t),
+		Fetch: sso.FetchOptions{AllowPrivate: true}, Log: slog.New(slog.NewTextHandler(f.log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.router = chi.NewRouter()
+	f.p.Mount(f.router)
+	f.c = f.addConnection(t)
+	return f
+}
+
+func (f *fixture) addConnection(t *testing.T) store.Connection {
+	raw, _ := json.Marshal(Settings{Issuer: f.op.srv.URL, ClientID: f.op.clientID, ClientSecret: f.op.secret})
+	settings, err := f.p.Validate(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := store.Connection{ID: uuid.NewString(), OrgID: uuid.NewString(), Kind: store.ConnectionOIDC, Settings: settings, UpdatedAt: time.Now()}
+	f.st.conns[c.ID] = c
+	return c
+}
+
+func (f *fixture) start(t *testing.T, c store.Connection, returnTo string) string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	if err := f.p.Start(w, httptest.NewRequest("GET", "/login", nil), c, returnTo, false); err != nil {
+		t.Fatal(err)
+	}
+	loc := w.Header().Get("Location")
+	u, _ := url.Parse(loc)
+	if u.Query().Get("redirect_uri") != f.p.RedirectURL(c.ID) {
+		t.Fatalf("redirect_uri = %q", u.Query().Get("redirect_uri"))
+	}
+	return loc
+}
+
+// callback calls the connection's callback and returns the result or the refusal.
+func (f *fixture) callback(t *testing.T, c store.Connection, params map[string]string) (sso.Result, error) {
+	t.Helper()
+	q := url.Values{}
+	for k, v := range params {
+		q.Set(k, v)
+	}
+	nRes, nErr := len(f.fin.results), len(f.fin.errs)
+	f.router.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/oidc/"+c.ID+"/callback?"+q.Encode(), nil))
+	switch {
+	case len(f.fin.results) > nRes:
+		return f.fin.results[nRes], nil
+	case len(f.fin.errs) > nErr:
+		return sso.Result{}, f.fin.errs[nErr]
+	}
+	t.Fatal("the finisher was not called")
+	return sso.Result{}, nil
+}
+
+func TestSignIn(t *testing.T) {
+	f := newFixture(t)
+	res, err := f.callback(t, f.c, f.op.authorize(t, f.start(t, f.c, "/account?tab=1"), "alice-sub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sso.Identity{Subject: "alice-sub", Email: "alice@example.com", EmailVerified: true, GivenName: "Alice", FamilyName: "Liddell"}
+	if res.Identity != want || res.ReturnTo != "/account?tab=1" || res.Connection.ID != f.c.ID {
+		t.Fatalf("result = %+v, want identity %+v", res, want)
+	}
+}
+
+func TestCallbackRefuses(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(f *fixture)
+		edit  func(t *testing.T, f *fixture, params map[string]string)
+		want  error
+	}{
+		{name: "state used twice", edit: func(t *testing.T, f *fixture, params map[string]string) {
+			if _, err := f.callback(t, f.c, params); err != nil {
+				t.Fatal(err)
+			}
+		}, want: ErrState},
+		{name: "unknown state", edit: func(_ *testing.T, _ *fixture, params map[string]string) { params["state"] = "forged" }, want: ErrState},
+		{name: "state of another connection", edit: func(t *testing.T, f *fixture, params map[string]string) {
+			other := f.addConnection(t)
+			params["state"] = f.op.authorize(t, f.start(t, other, ""), "alice-sub")["state"]
+		}, want: ErrState},
+		{name: "nonce mismatch", setup: func(f *fixture) { f.op.idClaims = func(c map[string]any) { c["nonce"] = "other" } }, want: ErrNonce},
+		{name: "nonce missing", setup: func(f *fixture) { f.op.idClaims = func(c map[string]any) { delete(c, "nonce") } }, want: ErrNonce},
+		{name: "wrong PKCE verifier (code injected into another flow)", edit: func(t *testing.T, f *fixture, params map[string]string) {
+			// The attacker's own flow supplies state (and so verifier); the code is the victim's.
+			params["state"] = f.op.authorize(t, f.start(t, f.c, ""), "mallory-sub")["state"]
+		}, want: ErrExchange},
+		{name: "issuer mix-up (iss parameter of another OP)", edit: func(_ *testing.T, _ *fixture, params map[string]string) {
+			params["iss"] = "https://evil.test"
+		}, want: ErrIssuerMismatch},
+		{name: "iss missing though advertised", edit: func(_ *testing.T, _ *fixture, params map[string]string) { delete(params, "iss") }, want: ErrIssuerMismatch},
+		{name: "several audiences without azp", setup: func(f *fixture) {
+			f.op.idClaims = func(c map[string]any) { c["aud"] = []string{f.op.clientID, "other-client"} }
+		}, want: ErrAZP},
+		{name: "azp of another client", setup: func(f *fixture) { f.op.idClaims = func(c map[string]any) { c["azp"] = "other-client" } }, want: ErrAZP},
+		{name: "userinfo about another subject", setup: func(f *fixture) { f.op.userinfo = func(u map[string]any) { u["sub"] = "someone-else" } }, want: ErrSubject},
+		{name: "error from the OP", edit: func(_ *testing.T, _ *fixture, params map[string]string) {
+			delete(params, "code")
+			params["error"] = "access_denied"
+		}, want: ErrDenied},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			if tc.setup != nil {
+				tc.setup(f)
+			}
+			params := f.op.authorize(t, f.start(t, f.c, ""), "alice-sub")
+			if tc.edit != nil {
+				tc.edit(t, f, params)
+			}
+			if _, err := f.callback(t, f.c, params); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestEmailVerifiedOnlyWhenTrue(t *testing.T) {
+	for _, v := range []any{false, "true", nil} {
+		f := newFixture(t)
+		f.op.userinfo = func(u map[string]any) {
+			if v == nil {
+				delete(u, "email_verified")
+			} else {
+				u["email_verified"] = v
+			}
+		}
+		res, err := f.callback(t, f.c, f.op.authorize(t, f.start(t, f.c, ""), "alice-sub"))
+		if err != nil || res.Identity.EmailVerified {
+			t.Fatalf("email_verified=%v: verified = %v, err = %v", v, res.Identity.EmailVerified, err)
+		}
+	}
+}
+
+func TestClientSecretNeverStoredLoggedOrReturned(t *testing.T) {
+	f := newFixture(t)
+	if bytes.Contains(f.c.Settings, []byte(f.op.secret)) {
+		t.Fatalf("settings hold the client secret in clear: %s", f.c.Settings)
+	}
+	pub, err := Public(f.c.Settings)
+	if err != nil || bytes.Contains(pub, []byte("clientSecret")) {
+		t.Fatalf("Public = %s, %v", pub, err)
+	}
+	f.op.secret = "rotated" // the OP now refuses our secret
+	_, err = f.callback(t, f.c, f.op.authorize(t, f.start(t, f.c, ""), "alice-sub"))
+	if !errors.Is(err, ErrExchange) || strings.Contains(f.log.String(), "s3cret-value") || strings.Contains(err.Error(), "s3cret-value") {
+		t.Fatalf("err = %v; log: %s", err, f.log)
+	}
+}
+
+func TestDiscoveryRefusesPrivateAddresses(t *testing.T) {
+	f := newFixture(t)
+	strict, err := New(f.st, f.fin, Options{BaseURL: "https://idbridge.test", Sealer: testSealer(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, issuer := range []string{f.op.srv.URL, strings.Replace(f.op.srv.URL, "http://", "https://", 1)} {
+		raw, _ := json.Marshal(Settings{Issuer: issuer, ClientID: "c", ClientSecret: "s"})
+		if _, err := strict.Validate(context.Background(), raw); err == nil {
+			t.Fatalf("issuer %s on loopback accepted without AllowPrivate", issuer)
+		}
+	}
+	raw, _ := json.Marshal(Settings{Issuer: "https://127.0.0.1:1", ClientID: "c", ClientSecret: "s"})
+	if _, err := strict.Validate(context.Background(), raw); !errors.Is(err, sso.ErrForbiddenAddress) {
+		t.Fatalf("err = %v, want ErrForbiddenAddress", err)
+	}
+}

@@ -1,0 +1,145 @@
+package saml
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/crewjam/saml/samlidp"
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/idbridge/idbridge/sso"
+	"github.com/idbridge/idbridge/store"
+)
+
+// TestCrewjamIdP runs the whole browser flow against crewjam's samlidp in
+// process (fresh certificates): with RSA-SHA256 it signs in; with its
+// default, RSA-SHA1, the response is refused.
+func TestCrewjamIdP(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		method string
+		ok     bool
+	}{
+		{name: "RSA-SHA256 signs in", method: dsig.RSASHA256SignatureMethod, ok: true},
+		{name: "default RSA-SHA1 refused", method: "", ok: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, errs := crewjamFlow(t, tc.method)
+			if !tc.ok {
+				if len(res) != 0 || len(errs) != 1 || !errors.Is(errs[0], ErrWeakSignature) {
+					t.Fatalf("results %v, errors %v: want one ErrWeakSignature", res, errs)
+				}
+				return
+			}
+			if len(res) != 1 {
+				t.Fatalf("no sign-in: errors %v", errs)
+			}
+			id := res[0].Identity
+			if id.Subject != "alice@example.com" || id.Email != "alice@example.com" || id.GivenName != "Alice" || id.FamilyName != "Liddell" {
+				t.Fatalf("identity = %+v", id)
+			}
+		})
+	}
+}
+
+func crewjamFlow(t *testing.T, method string) ([]sso.Result, []error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	st, fin := newMemStore(), &recorder{}
+	p, err := New(st, fin, Options{BaseURL: base, Sealer: testSealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	router := chi.NewRouter()
+	p.Mount(router)
+	sp := httptest.NewUnstartedServer(router)
+	sp.Listener.Close()
+	sp.Listener = ln
+	sp.Start()
+	defer sp.Close()
+
+	key := newTestIdP(t)
+	idpSrv := httptest.NewUnstartedServer(nil)
+	idpURL, _ := url.Parse("http://" + idpSrv.Listener.Addr().String())
+	idp, err := samlidp.New(samlidp.Options{URL: *idpURL, Key: key.key, Signer: key.key, Certificate: key.cert,
+		Store: &samlidp.MemoryStore{}, Logger: quietLogger{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp.IDP.SignatureMethod = method
+	idpSrv.Config.Handler = idp
+	idpSrv.Start()
+	defer idpSrv.Close()
+
+	raw, _ := json.Marshal(Settings{IDPMetadataURL: idpURL.String() + "/metadata"})
+	settings, err := p.Validate(context.Background(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := store.Connection{ID: uuid.NewString(), OrgID: uuid.NewString(), Kind: store.ConnectionSAML, Settings: settings, UpdatedAt: time.Now()}
+	st.conns[c.ID] = c
+	resp, err := http.Get(p.EntityID(c.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spMeta, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	put := func(path string, body []byte) {
+		req, _ := http.NewRequest(http.MethodPut, idpURL.String()+path, bytes.NewReader(body))
+		r, err := http.DefaultClient.Do(req)
+		if err != nil || r.StatusCode/100 != 2 {
+			t.Fatalf("PUT %s: %v %v", path, err, r)
+		}
+		r.Body.Close()
+	}
+	put("/services/idbridge", spMeta)
+	put("/users/alice", []byte(`{"password":"alicepw","email":"alice@example.com","given_name":"Alice","surname":"Liddell"}`))
+
+	w := httptest.NewRecorder()
+	if err := p.Start(w, httptest.NewRequest("GET", "/login", nil), c, "", false); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	resp, err = client.Get(w.Header().Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readBody(t, resp) // login form
+	resp = submitForm(t, client, resp.Request.URL, page, map[string]string{"user": "alice", "password": "alicepw"})
+	_ = readBody(t, resp) // samlidp answers its login with the session (and a cookie)
+	if resp, err = client.Get(w.Header().Get("Location")); err != nil {
+		t.Fatal(err)
+	}
+	page = readBody(t, resp) // now the auto-POST to our ACS
+	resp = submitForm(t, client, resp.Request.URL, page, nil)
+	_ = readBody(t, resp)
+	return fin.results, fin.errs
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
+func (quietLogger) Print(...any)          {}
+func (quietLogger) Println(...any)        {}
+func (quietLogger) Fatal(...any)          {}
+func (quietLogger) Fatalf(string, ...any) {}
+func (quietLogger) Fatalln(...any)        {}
+func (quietLogger) Panic(...any)          {}
+func (quietLogger) Panicf(string, ...any) {}
+func (quietLogger) Panicln(...any)        {}

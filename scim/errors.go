@@ -1,0 +1,106 @@
+package scim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	scimerr "github.com/elimity-com/scim/errors"
+
+	"github.com/idbridge/idbridge/store"
+)
+
+// conflictDetail says, per store conflict field, what is taken.
+var conflictDetail = map[string]string{
+	"membership":  "A user with this email already exists in this organization.",
+	"user_name":   "A user with this userName already exists in this organization.",
+	"external_id": "A user with this externalId already exists in this organization.",
+	"email":       "This email is already used by another account.",
+	"group_name":  "A group with this displayName already exists in this organization.",
+}
+
+// toSCIM maps any error of a handler to the SCIM error the client sees. It is
+// the one place where store errors become status codes: ErrNotFound 404,
+// *ConflictError 409 uniqueness, rule 1 400 mutability, other rules and
+// *InvalidError 400 invalidValue, anything else 500 "internal error" with the
+// cause logged under the request id (never sent).
+func (h *Handler) toSCIM(r *http.Request, err error) scimerr.ScimError {
+	var se scimerr.ScimError
+	var pse *scimerr.ScimError
+	var ce *store.ConflictError
+	var re *store.RuleError
+	var ie *store.InvalidError
+	switch {
+	case errors.As(err, &se):
+		return se
+	case errors.As(err, &pse):
+		return *pse
+	case errors.Is(err, store.ErrNotFound):
+		return scimerr.ScimError{Status: http.StatusNotFound, Detail: "Resource not found."}
+	case errors.As(err, &ce):
+		d, ok := conflictDetail[ce.Field]
+		if !ok {
+			d = "A unique value is already taken."
+		}
+		return scimerr.ScimError{Status: http.StatusConflict, ScimType: scimerr.ScimTypeUniqueness, Detail: d}
+	case errors.As(err, &re):
+		t := scimerr.ScimTypeInvalidValue
+		if re.Rule == store.RuleSSOEmailLocked {
+			t = scimerr.ScimTypeMutability
+		}
+		return scimerr.ScimError{Status: http.StatusBadRequest, ScimType: t, Detail: re.Detail}
+	case errors.As(err, &ie):
+		return scimerr.ScimError{Status: http.StatusBadRequest, ScimType: scimerr.ScimTypeInvalidValue, Detail: ie.Error()}
+	case errors.Is(err, store.ErrInvalid):
+		return scimerr.ScimError{Status: http.StatusBadRequest, ScimType: scimerr.ScimTypeInvalidValue, Detail: err.Error()}
+	case errors.Is(err, store.ErrForbidden):
+		return scimerr.ScimError{Status: http.StatusForbidden, Detail: "This token may not do that."}
+	case errors.Is(err, store.ErrUnauthenticated):
+		return scimerr.ScimError{Status: http.StatusUnauthorized, Detail: "A valid bearer token is required."}
+	}
+	h.logInternal(r, err)
+	return scimerr.ScimError{Status: http.StatusInternalServerError, Detail: "internal error"}
+}
+
+func (h *Handler) logInternal(r *http.Request, err error) {
+	h.log.Error("scim.internal_error", "err", err, "request_id", h.requestID(r.Context()),
+		"method", r.Method, "path", r.URL.Path)
+}
+
+// handlerErr converts an error for the library, which passes a ScimError
+// through as is. Statuses it does not allow for the method (503) are written
+// by writeError from the middleware instead; see Handler.ServeHTTP.
+func (h *Handler) handlerErr(r *http.Request, err error) error {
+	if err == nil {
+		return nil
+	}
+	return h.toSCIM(r, err)
+}
+
+// writeError writes a SCIM error body with application/scim+json.
+func writeError(w http.ResponseWriter, e scimerr.ScimError) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Del("Etag")
+	w.WriteHeader(e.Status)
+	b, _ := json.Marshal(e)
+	_, _ = w.Write(b)
+}
+
+func badRequest(t scimerr.ScimType, format string, args ...any) scimerr.ScimError {
+	return scimerr.ScimError{Status: http.StatusBadRequest, ScimType: t, Detail: fmt.Sprintf(format, args...)}
+}
+
+func statusError(status int, detail string) scimerr.ScimError {
+	if detail == "" {
+		detail = http.StatusText(status)
+	}
+	return scimerr.ScimError{Status: status, Detail: detail}
+}
+
+// retryAfter is the Retry-After value in whole seconds, at least 1.
+func retryAfter(secs float64) string {
+	n := int(secs + 0.999)
+	return strconv.Itoa(max(n, 1))
+}

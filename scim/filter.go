@@ -1,0 +1,411 @@
+package scim
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	scimerr "github.com/elimity-com/scim/errors"
+	"github.com/elimity-com/scim/schema"
+	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/idbridge/idbridge/store"
+)
+
+// maxFilterDepth bounds the nesting of a filter before it is parsed (the
+// parser has no depth limit and costs microseconds per byte).
+const maxFilterDepth = 12
+
+func invalidFilter(format string, args ...any) error {
+	return badRequest(scimerr.ScimTypeInvalidFilter, format, args...)
+}
+
+// parseFilter parses a raw SCIM filter, after rewriting the value-path form
+// `emails[type eq "work"].value eq "x"` (which the parser refuses) into
+// `emails[type eq "work" and value eq "x"]`.
+func parseFilter(raw string) (filter.Expression, error) {
+	if e := simpleEq(raw); e != nil {
+		return e, nil
+	}
+	if depth(raw) > maxFilterDepth {
+		return nil, invalidFilter("The filter is nested deeper than %d levels.", maxFilterDepth)
+	}
+	rewritten, err := rewriteValuePaths(raw)
+	if err != nil {
+		return nil, err
+	}
+	e, err := filter.ParseFilter([]byte(rewritten))
+	if err != nil || e == nil {
+		return nil, invalidFilter("The filter is not valid SCIM filter syntax.")
+	}
+	return e, nil
+}
+
+// simpleEqRE is `attr eq "value"` or `attr.sub eq "value"`: the lookups
+// Entra and Okta send before every create. The parser costs microseconds
+// per byte, so these skip it and yield the same expression.
+var simpleEqRE = regexp.MustCompile(`^\s*([A-Za-z][A-Za-z0-9_-]*)(?:\.([A-Za-z][A-Za-z0-9_-]*))?\s+(?i:eq)\s+"((?:[^"\\]|\\.)*)"\s*$`)
+
+func simpleEq(raw string) filter.Expression {
+	m := simpleEqRE.FindStringSubmatch(raw)
+	if m == nil {
+		return nil
+	}
+	p := filter.AttributePath{AttributeName: m[1]}
+	if m[2] != "" {
+		sub := m[2]
+		p.SubAttribute = &sub
+	}
+	return &filter.AttributeExpression{AttributePath: p, Operator: filter.EQ, CompareValue: m[3]}
+}
+
+// depth is the deepest nesting of brackets outside string literals.
+func depth(s string) int {
+	d, most, inStr := 0, 0, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inStr && c == '\\':
+			i++
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '(' || c == '[':
+			d++
+			most = max(most, d)
+		case c == ')' || c == ']':
+			d--
+		}
+	}
+	return most
+}
+
+// rewriteValuePaths turns `attr[F].sub OP V` into `attr[(F) and sub OP V]`.
+func rewriteValuePaths(s string) (string, error) {
+	var b strings.Builder
+	inStr := false
+	open := -1 // index in b of the last '[' outside strings
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inStr && c == '\\':
+			b.WriteByte(c)
+			if i+1 < len(s) {
+				i++
+				b.WriteByte(s[i])
+			}
+			continue
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '[':
+			open = b.Len()
+		case c == ']' && i+1 < len(s) && s[i+1] == '.' && open >= 0:
+			j := i + 2
+			for j < len(s) && (isNameByte(s[j])) {
+				j++
+			}
+			sub := s[i+2 : j]
+			rest, tail, ok := comparisonTail(s[j:])
+			if sub == "" || !ok {
+				return "", invalidFilter("The filter is not valid SCIM filter syntax.")
+			}
+			inner := b.String()[open+1:]
+			head := b.String()[:open+1]
+			if strings.Contains(strings.ToLower(inner), " or ") {
+				// valFilter has no plain grouping (RFC 7644 figure 1), so
+				// "a or b" cannot be and-ed without changing its meaning.
+				return "", invalidFilter("Use attr[filter and sub op value] when the value filter has or.")
+			}
+			b.Reset()
+			b.WriteString(head + inner + " and " + sub + " " + rest + "]")
+			i = len(s) - len(tail) - 1
+			open = -1
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), nil
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '$'
+}
+
+// comparisonTail splits ` eq "x" and ...` into `eq "x"` and ` and ...`.
+func comparisonTail(s string) (cmp, tail string, ok bool) {
+	t := strings.TrimLeft(s, " ")
+	if len(t) < 2 {
+		return "", "", false
+	}
+	op := strings.ToLower(t[:2])
+	rest := t[2:]
+	if op == "pr" {
+		return "pr", rest, true
+	}
+	switch op {
+	case "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le":
+	default:
+		return "", "", false
+	}
+	v := strings.TrimLeft(rest, " ")
+	if v == "" {
+		return "", "", false
+	}
+	n := 0
+	if v[0] == '"' {
+		n = 1
+		for n < len(v) && v[n] != '"' {
+			if v[n] == '\\' {
+				n++
+			}
+			n++
+		}
+		if n >= len(v) {
+			return "", "", false
+		}
+		n++
+	} else {
+		for n < len(v) && v[n] != ' ' && v[n] != ')' && v[n] != ']' {
+			n++
+		}
+	}
+	return op + " " + v[:n], v[n:], true
+}
+
+// attrInfo is what the allow-list knows of a SCIM attribute.
+type attrInfo struct {
+	field     store.Field
+	caseExact bool
+	multi     bool   // multi-valued: compared through store.Any
+	kind      string // "string", "boolean", "dateTime", "complex", ...
+	invert    bool   // active is stored as disabled
+}
+
+// userAttr resolves a user attribute path through the allow-list: the
+// columns we keep, else a path into the org's profile for attributes of the
+// user or enterprise schema. Unknown attributes are an error.
+func userAttr(p filter.AttributePath) (attrInfo, error) {
+	uri := p.URI()
+	name, sub := p.AttributeName, p.SubAttributeName()
+	if uri == "" || strings.EqualFold(uri, userURN) {
+		switch strings.ToLower(name) {
+		case "id":
+			return attrInfo{field: store.Named(store.FieldID), caseExact: true, kind: "string"}, nil
+		case "username":
+			return attrInfo{field: store.Named(store.FieldUserName), kind: "string"}, nil
+		case "externalid":
+			return attrInfo{field: store.Named(store.FieldExternalID), caseExact: true, kind: "string"}, nil
+		case "active":
+			return attrInfo{field: store.Named(store.FieldDisabled), kind: "boolean", invert: true}, nil
+		case "meta":
+			switch strings.ToLower(sub) {
+			case "created":
+				return attrInfo{field: store.Named(store.FieldCreatedAt), kind: "dateTime"}, nil
+			case "lastmodified":
+				return attrInfo{field: store.Named(store.FieldUpdatedAt), kind: "dateTime"}, nil
+			}
+			return attrInfo{}, invalidFilter("meta.%s cannot be filtered on.", sub)
+		case "password", "groups":
+			return attrInfo{}, invalidFilter("%s cannot be filtered on.", name)
+		}
+		return schemaAttr(userSchema, "", name, sub)
+	}
+	if strings.EqualFold(uri, enterpriseURN) {
+		return schemaAttr(enterpriseSchema, enterpriseURN, name, sub)
+	}
+	return attrInfo{}, invalidFilter("Unknown schema %q.", uri)
+}
+
+// schemaAttr maps an attribute of a schema to a profile path, using the
+// schema's canonical names (the profile is stored with them).
+func schemaAttr(s schema.Schema, urn, name, sub string) (attrInfo, error) {
+	a, ok := s.Attributes.ContainsAttribute(name)
+	if !ok {
+		return attrInfo{}, invalidFilter("Unknown attribute %q.", name)
+	}
+	path := []string{a.Name()}
+	if urn != "" {
+		path = []string{urn, a.Name()}
+	}
+	info := attrInfo{caseExact: a.CaseExact(), multi: a.MultiValued(), kind: a.AttributeType()}
+	if a.HasSubAttributes() {
+		if sub == "" {
+			sub = "value"
+		}
+		sa, ok := a.SubAttributes().ContainsAttribute(sub)
+		if !ok {
+			return attrInfo{}, invalidFilter("Unknown attribute %q.", name+"."+sub)
+		}
+		info.caseExact, info.kind = sa.CaseExact(), sa.AttributeType()
+		if info.multi {
+			info.field = store.ProfilePath(sa.Name())
+			info.field.Path = append([]string{""}, info.field.Path...) // marker: element path follows
+			info.field.Path = append(path, info.field.Path...)
+			return info, nil
+		}
+		path = append(path, sa.Name())
+	} else if sub != "" {
+		return attrInfo{}, invalidFilter("%q has no sub-attributes.", name)
+	}
+	info.field = store.ProfilePath(path...)
+	return info, nil
+}
+
+// splitMulti splits a multi-valued field path at its "" marker into the
+// array path and the element path.
+func splitMulti(p []string) (arr, elem []string) {
+	for i, k := range p {
+		if k == "" {
+			return p[:i], p[i+1:]
+		}
+	}
+	return p, nil
+}
+
+// userFilter translates a parsed filter into a store filter for members.
+func userFilter(e filter.Expression) (store.Filter, error) {
+	switch e := e.(type) {
+	case *filter.LogicalExpression:
+		l, err := userFilter(e.Left)
+		if err != nil {
+			return nil, err
+		}
+		r, err := userFilter(e.Right)
+		if err != nil {
+			return nil, err
+		}
+		if strings.EqualFold(string(e.Operator), "or") {
+			return store.Or{Left: l, Right: r}, nil
+		}
+		return store.And{Left: l, Right: r}, nil
+	case *filter.NotExpression:
+		f, err := userFilter(e.Expression)
+		if err != nil {
+			return nil, err
+		}
+		return store.Not{Filter: f}, nil
+	case *filter.AttributeExpression:
+		info, err := userAttr(e.AttributePath)
+		if err != nil {
+			return nil, err
+		}
+		return compare(info, e.Operator, e.CompareValue)
+	case *filter.ValuePath:
+		if e.AttributePath.SubAttributeName() != "" {
+			return nil, invalidFilter("Unsupported value filter.")
+		}
+		info, err := userAttr(e.AttributePath)
+		if err != nil {
+			return nil, err
+		}
+		arr, _ := splitMulti(info.field.Path)
+		if !info.multi {
+			return nil, invalidFilter("%s is not multi-valued.", e.AttributePath.AttributeName)
+		}
+		where, err := elementFilter(e.AttributePath, e.ValueFilter)
+		if err != nil {
+			return nil, err
+		}
+		return store.Any{Path: arr, Where: where}, nil
+	}
+	return nil, invalidFilter("Unsupported filter expression.")
+}
+
+// elementFilter translates the filter inside attr[...] for one element.
+func elementFilter(parent filter.AttributePath, e filter.Expression) (store.Filter, error) {
+	switch e := e.(type) {
+	case *filter.LogicalExpression:
+		l, err := elementFilter(parent, e.Left)
+		if err != nil {
+			return nil, err
+		}
+		r, err := elementFilter(parent, e.Right)
+		if err != nil {
+			return nil, err
+		}
+		if strings.EqualFold(string(e.Operator), "or") {
+			return store.Or{Left: l, Right: r}, nil
+		}
+		return store.And{Left: l, Right: r}, nil
+	case *filter.NotExpression:
+		f, err := elementFilter(parent, e.Expression)
+		if err != nil {
+			return nil, err
+		}
+		return store.Not{Filter: f}, nil
+	case *filter.AttributeExpression:
+		p := parent
+		sub := e.AttributePath.AttributeName
+		p.SubAttribute = &sub
+		info, err := userAttr(p)
+		if err != nil {
+			return nil, err
+		}
+		_, elem := splitMulti(info.field.Path)
+		info.field = store.ProfilePath(elem...)
+		info.multi = false
+		return compare(info, e.Operator, e.CompareValue)
+	}
+	return nil, invalidFilter("Unsupported value filter.")
+}
+
+// compare builds one comparison, checking the value against the attribute's type.
+func compare(info attrInfo, op filter.CompareOperator, raw any) (store.Filter, error) {
+	o := store.Op(strings.ToLower(string(op)))
+	var v any
+	if o != store.OpPresent {
+		var err error
+		if v, err = filterValue(info, raw); err != nil {
+			return nil, err
+		}
+	}
+	if info.invert {
+		b, ok := v.(bool)
+		switch {
+		case o == store.OpPresent:
+			return store.Compare{Field: store.Named(store.FieldID), Op: store.OpPresent}, nil
+		case !ok || (o != store.OpEq && o != store.OpNe):
+			return nil, invalidFilter("active compares with eq or ne and true or false.")
+		}
+		v = !b
+	}
+	c := store.Compare{Field: info.field, Op: o, Value: v, CaseExact: info.caseExact}
+	if info.multi {
+		arr, elem := splitMulti(info.field.Path)
+		c.Field = store.ProfilePath(elem...)
+		return store.Any{Path: arr, Where: c}, nil
+	}
+	return c, nil
+}
+
+// filterValue converts a parsed literal: strings are unescaped; dateTime
+// attributes need an RFC 3339 time; numbers become float64.
+func filterValue(info attrInfo, raw any) (any, error) {
+	switch v := raw.(type) {
+	case nil:
+		return nil, nil
+	case bool:
+		return v, nil
+	case int:
+		return float64(v), nil
+	case float64:
+		return v, nil
+	case string:
+		var s string
+		if err := json.Unmarshal([]byte(`"`+v+`"`), &s); err != nil {
+			return nil, invalidFilter("A string in the filter is not valid.")
+		}
+		if info.kind == "dateTime" {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return nil, invalidFilter("%q is not an RFC 3339 date-time.", s)
+			}
+			return t.UTC(), nil
+		}
+		return s, nil
+	}
+	return nil, invalidFilter("Unsupported value %v.", fmt.Sprint(raw))
+}

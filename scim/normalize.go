@@ -1,0 +1,304 @@
+package scim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	scimerr "github.com/elimity-com/scim/errors"
+)
+
+// listParams are the list parameters the library leaves to us; normalize
+// takes them out of the query so the library never sees the filter (its
+// validator refuses real IdP filters, see idp-traffic.md).
+type listParams struct {
+	filter     string
+	sortBy     string
+	descending bool
+	attributes []string
+	excluded   []string
+	// returned is set by a list to the number of resources it returned
+	// (the library reports the requested count as itemsPerPage).
+	returned *int
+}
+
+func listParamsOf(ctx context.Context) listParams {
+	p, _ := ctx.Value(listKey).(listParams)
+	return p
+}
+
+// normalize returns the request the library should see: the path relative
+// to the mount point, list parameters moved into the context, and a body
+// rewritten from the IdPs' dialects into RFC 7644.
+func (h *Handler) normalize(r *http.Request, path string, body []byte) (*http.Request, *scimerr.ScimError) {
+	q := r.URL.Query()
+	p := listParams{filter: strings.TrimSpace(q.Get("filter")), sortBy: strings.TrimSpace(q.Get("sortBy")), returned: new(int)}
+	*p.returned = -1
+	if len(p.filter) > h.opt.MaxFilterLength {
+		e := badRequest(scimerr.ScimTypeInvalidFilter, "The filter is longer than %d characters.", h.opt.MaxFilterLength)
+		return nil, &e
+	}
+	switch so := q.Get("sortOrder"); so {
+	case "", "ascending":
+	case "descending":
+		p.descending = true
+	default:
+		e := badRequest(scimerr.ScimTypeInvalidValue, "sortOrder is ascending or descending.")
+		return nil, &e
+	}
+	p.attributes = splitList(q.Get("attributes"))
+	p.excluded = splitList(q.Get("excludedAttributes"))
+	for _, k := range []string{"filter", "sortBy", "sortOrder", "attributes", "excludedAttributes", "aadOptscim062020"} {
+		q.Del(k)
+	}
+	r2 := r.Clone(context.WithValue(r.Context(), listKey, p))
+	r2.URL.Path, r2.URL.RawPath, r2.URL.RawQuery = path, "", q.Encode()
+
+	if body != nil {
+		out, e := normalizeBody(r.Method, path, body)
+		if e != nil {
+			return nil, e
+		}
+		r2.Body, r2.ContentLength = io.NopCloser(bytes.NewReader(out)), int64(len(out))
+	}
+	return r2, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func decodeJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+
+var errSyntax = badRequest(scimerr.ScimTypeInvalidSyntax, "The request body is not a valid JSON object.")
+
+func normalizeBody(method, path string, body []byte) ([]byte, *scimerr.ScimError) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return body, nil
+	}
+	var doc map[string]any
+	if err := decodeJSON(body, &doc); err != nil {
+		return nil, &errSyntax
+	}
+	isUser := strings.HasPrefix(path, "/Users")
+	if method == http.MethodPatch {
+		if e := normalizePatch(doc, isUser, path[strings.LastIndex(path, "/")+1:]); e != nil {
+			return nil, e
+		}
+	} else if isUser {
+		normalizeUser(doc)
+	} else {
+		normalizeResource(doc)
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, &errSyntax
+	}
+	return out, nil
+}
+
+// normalizeResource drops nulls (RFC 7643 2.5: unassigned) and keeps in
+// schemas only the URNs we serve (Entra adds a Microsoft one to groups).
+func normalizeResource(doc map[string]any) {
+	dropNulls(doc)
+	if ss, ok := doc["schemas"].([]any); ok {
+		kept := make([]any, 0, len(ss))
+		for _, s := range ss {
+			if str, _ := s.(string); str == userURN || str == groupURN || str == enterpriseURN {
+				kept = append(kept, s)
+			}
+		}
+		doc["schemas"] = kept
+	}
+}
+
+// normalizeUser fixes a user document: nulls, schemas, string booleans,
+// manager as a plain string.
+func normalizeUser(doc map[string]any) {
+	normalizeResource(doc)
+	fixBooleans(doc)
+	if ext, ok := lookup(doc, enterpriseURN).(map[string]any); ok {
+		fixManager(ext)
+	}
+}
+
+// fixBooleans turns Entra's "True"/"False" into booleans where the schema
+// has a boolean (active, and primary inside multi-valued attributes).
+func fixBooleans(doc map[string]any) {
+	for k, v := range doc {
+		switch {
+		case strings.EqualFold(k, "active") || strings.EqualFold(k, "primary"):
+			doc[k] = boolOf(v)
+		default:
+			switch v := v.(type) {
+			case []any:
+				for _, e := range v {
+					if m, ok := e.(map[string]any); ok {
+						fixBooleans(m)
+					}
+				}
+			case map[string]any:
+				fixBooleans(v)
+			}
+		}
+	}
+}
+
+func boolOf(v any) any {
+	if s, ok := v.(string); ok {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+	}
+	return v
+}
+
+// fixManager turns "manager": "id" into "manager": {"value": "id"} (Entra).
+func fixManager(ext map[string]any) {
+	for k, v := range ext {
+		if strings.EqualFold(k, "manager") {
+			if s, ok := v.(string); ok {
+				if s == "" {
+					delete(ext, k)
+				} else {
+					ext[k] = map[string]any{"value": s}
+				}
+			}
+		}
+	}
+}
+
+func dropNulls(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if e == nil {
+				delete(v, k)
+				continue
+			}
+			dropNulls(e)
+		}
+	case []any:
+		for _, e := range v {
+			dropNulls(e)
+		}
+	}
+}
+
+// lookup finds a key case-insensitively (SCIM attribute names are).
+func lookup(m map[string]any, key string) any {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return nil
+}
+
+// normalizePatch rewrites each PATCH operation: paths equal to the extension
+// URN become path-less values under the URN; manager strings become
+// {"value": ...}; string booleans become booleans; nulls go.
+func normalizePatch(doc map[string]any, isUser bool, id string) *scimerr.ScimError {
+	ops, ok := lookup(doc, "Operations").([]any)
+	if !ok {
+		return nil // the library answers the missing Operations
+	}
+	for _, o := range ops {
+		op, ok := o.(map[string]any)
+		if !ok {
+			return &errSyntax
+		}
+		// canonical member names for the library's case-sensitive decoding
+		for _, k := range []string{"op", "path", "value"} {
+			if v := lookup(op, k); v != nil {
+				for kk := range op {
+					if strings.EqualFold(kk, k) {
+						delete(op, kk)
+					}
+				}
+				op[k] = v
+			}
+		}
+		if s, ok := op["op"].(string); ok {
+			op["op"] = strings.ToLower(s)
+		}
+		dropNulls(op["value"])
+		path, _ := op["path"].(string)
+		path = strings.TrimSpace(path)
+		// The library refuses paths to read-only attributes as invalid; RFC
+		// 7644 wants mutability, and a no-op write of the same id passes.
+		switch p := strings.ToLower(path); {
+		case p == "id" && op["value"] == id && op["op"] != "remove":
+			delete(op, "path") // a path-less add of nothing: a no-op
+			op["op"], op["value"] = "add", map[string]any{}
+			continue
+		case p == "id" || p == "meta" || strings.HasPrefix(p, "meta."):
+			e := badRequest(scimerr.ScimTypeMutability, "%s is read-only.", path)
+			return &e
+		}
+		if !isUser {
+			continue
+		}
+		switch {
+		case strings.EqualFold(path, enterpriseURN):
+			delete(op, "path")
+			if m, ok := op["value"].(map[string]any); ok {
+				fixManager(m)
+			}
+			op["value"] = map[string]any{enterpriseURN: op["value"]}
+		case strings.EqualFold(path, enterpriseURN+":manager"):
+			if s, ok := op["value"].(string); ok {
+				op["value"] = map[string]any{"value": s}
+			}
+		case strings.EqualFold(path, "active") || strings.HasSuffix(strings.ToLower(path), ".primary"):
+			op["value"] = boolOf(op["value"])
+		case path == "":
+			if m, ok := op["value"].(map[string]any); ok {
+				fixPathless(m)
+			}
+		}
+	}
+	return nil
+}
+
+// fixPathless fixes the value of a path-less operation: its keys are paths.
+func fixPathless(m map[string]any) {
+	fixBooleans(m)
+	for k, v := range m {
+		switch {
+		case strings.EqualFold(k, enterpriseURN):
+			if ext, ok := v.(map[string]any); ok {
+				fixManager(ext)
+			}
+		case strings.EqualFold(k, enterpriseURN+":manager"):
+			if s, ok := v.(string); ok {
+				m[k] = map[string]any{"value": s}
+			}
+		}
+	}
+}

@@ -1,0 +1,222 @@
+package scim
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+
+	"github.com/elimity-com/scim"
+
+	"github.com/idbridge/idbridge/store"
+)
+
+// users serves /Users: a SCIM User is an account plus its membership in the
+// token's org; id is the account id.
+type users struct{ h *Handler }
+
+// Create adds the person to the org: a new account, or a membership of the
+// account that already has this email (rule 14).
+func (u *users) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
+	h := u.h
+	doc, password, ext := userDoc(attrs)
+	email, err := signInEmail(doc)
+	if err != nil {
+		return scim.Resource{}, err
+	}
+	given, family, _ := docName(doc)
+	profile, err := marshalDoc(doc)
+	if err != nil {
+		return scim.Resource{}, h.handlerErr(r, err)
+	}
+	if password != "" && store.CheckPassword(password) != nil {
+		// A password the IdP sends but the service would refuse is not set
+		// (the person uses "forgot password"); refusing would stop provisioning.
+		h.log.Info("scim.password_ignored", "request_id", h.requestID(r.Context()), "reason", "too weak")
+		password = ""
+	}
+	m, err := h.st.CreateMember(r.Context(), actor(r), orgOf(r), store.NewMember{
+		Email: email, GivenName: given, FamilyName: family, ExternalID: ext, Profile: profile,
+		Disabled: !docActive(doc), Password: password,
+	})
+	if err != nil {
+		return scim.Resource{}, h.handlerErr(r, err)
+	}
+	return h.userResource(m, []store.Group{}), nil
+}
+
+// Get returns one member with their groups.
+func (u *users) Get(r *http.Request, id string) (scim.Resource, error) {
+	h := u.h
+	d, err := h.st.GetMemberDetails(r.Context(), orgOf(r), id)
+	if err != nil {
+		return scim.Resource{}, h.handlerErr(r, err)
+	}
+	groups := d.Groups
+	if groups == nil {
+		groups = []store.Group{}
+	}
+	if !wanted(r, "groups") {
+		groups = nil
+	}
+	return h.userResource(d.Member, groups), nil
+}
+
+// GetAll lists the org's members matching the filter, sorted and paged in SQL.
+func (u *users) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Page, error) {
+	h := u.h
+	lp := listParamsOf(r.Context())
+	q := store.Query{Offset: params.StartIndex - 1, Limit: params.Count, CountOnly: params.Count == 0, Descending: lp.descending}
+	if lp.filter != "" {
+		e, err := parseFilter(lp.filter)
+		if err != nil {
+			return scim.Page{}, err
+		}
+		if q.Filter, err = userFilter(e); err != nil {
+			return scim.Page{}, err
+		}
+	}
+	if lp.sortBy != "" {
+		f, err := userSortField(lp.sortBy)
+		if err != nil {
+			return scim.Page{}, err
+		}
+		q.SortBy = &f
+	}
+	ms, total, err := h.st.SearchMembers(r.Context(), orgOf(r), q)
+	if err != nil {
+		return scim.Page{}, h.handlerErr(r, err)
+	}
+	page := scim.Page{TotalResults: total, Resources: make([]scim.Resource, 0, len(ms))}
+	for _, m := range ms {
+		page.Resources = append(page.Resources, h.userResource(m, nil))
+	}
+	if lp.returned != nil {
+		*lp.returned = len(page.Resources)
+	}
+	return page, nil
+}
+
+// userSortField maps sortBy through the same allow-list as filters.
+func userSortField(sortBy string) (store.Field, error) {
+	if strings.EqualFold(sortBy, "emails") || strings.EqualFold(sortBy, "emails.value") {
+		return store.Named(store.FieldEmail), nil
+	}
+	p, err := parseAttrPath(sortBy)
+	if err != nil {
+		return store.Field{}, err
+	}
+	info, err := userAttr(p)
+	if err != nil || info.multi || info.invert {
+		return store.Field{}, invalidValue("sortBy %q is not a single-valued attribute.", sortBy)
+	}
+	return info.field, nil
+}
+
+// Replace sets the org's whole view of the person (PUT).
+func (u *users) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
+	h := u.h
+	cur, err := h.st.GetMember(r.Context(), orgOf(r), id)
+	if err != nil {
+		return scim.Resource{}, h.handlerErr(r, err)
+	}
+	if err := checkIfMatch(r, version(cur)); err != nil {
+		return scim.Resource{}, err
+	}
+	doc, password, ext := userDoc(attrs)
+	return u.apply(r, cur, doc, ext, password)
+}
+
+// Patch applies the operations to the org's view of the person, then stores
+// the result like a PUT.
+func (u *users) Patch(r *http.Request, id string, ops []scim.PatchOperation) (scim.Resource, error) {
+	h := u.h
+	cur, err := h.st.GetMember(r.Context(), orgOf(r), id)
+	if err != nil {
+		return scim.Resource{}, h.handlerErr(r, err)
+	}
+	if err := checkIfMatch(r, version(cur)); err != nil {
+		return scim.Resource{}, err
+	}
+	doc := currentDoc(cur)
+	if cur.Membership.ExternalID != "" {
+		doc["externalId"] = cur.Membership.ExternalID
+	}
+	for _, op := range ops {
+		if err := patchUser(doc, op, cur.Account.ID); err != nil {
+			return scim.Resource{}, err
+		}
+	}
+	doc, password, ext := userDoc(doc)
+	return u.apply(r, cur, doc, ext, password)
+}
+
+// apply stores a new view of a member: the sign-in email through
+// store.ChangeEmail (rules 1-5), the name through store.SetName (rule 8),
+// then the membership (active, externalId, profile; rule 13), then a
+// password the IdP sent (store.SetPasswordFromIdP decides whether it applies).
+func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext, password string) (scim.Resource, error) {
+	h := u.h
+	ctx, org, id, act := r.Context(), orgOf(r), cur.Account.ID, actor(r)
+	email, err := signInEmail(doc)
+	if err != nil {
+		return scim.Resource{}, err
+	}
+	if !strings.EqualFold(email, cur.Account.Email) {
+		if _, err := h.st.ChangeEmail(ctx, act, org, id, email); err != nil {
+			return scim.Resource{}, h.handlerErr(r, err)
+		}
+	}
+	if given, family, ok := docName(doc); ok && (given != cur.Account.GivenName || family != cur.Account.FamilyName) {
+		if _, err := h.st.SetName(ctx, act, id, given, family); err != nil {
+			return scim.Resource{}, h.handlerErr(r, err)
+		}
+	}
+	disabled := !docActive(doc)
+	delete(doc, "active")
+	profile, err := marshalDoc(doc)
+	if err != nil {
+		return scim.Resource{}, h.handlerErr(r, err)
+	}
+	old := currentDoc(cur)
+	delete(old, "active")
+	oldJSON, _ := marshalDoc(old)
+	upd := store.MemberUpdate{}
+	if disabled != cur.Membership.Disabled {
+		upd.Disabled = &disabled
+	}
+	if ext != cur.Membership.ExternalID {
+		upd.ExternalID = &ext
+	}
+	if !bytes.Equal(oldJSON, profile) || len(cur.Membership.Profile) == 0 {
+		upd.Profile = &profile
+	}
+	if upd.Disabled != nil || upd.ExternalID != nil || upd.Profile != nil {
+		if _, err := h.st.UpdateMember(ctx, act, org, id, upd); err != nil {
+			return scim.Resource{}, h.handlerErr(r, err)
+		}
+	}
+	if password != "" {
+		if store.CheckPassword(password) != nil {
+			h.log.Info("scim.password_ignored", "request_id", h.requestID(ctx), "reason", "too weak")
+		} else if _, err := h.st.SetPasswordFromIdP(ctx, act, org, id, password); err != nil {
+			return scim.Resource{}, h.handlerErr(r, err)
+		}
+	}
+	return u.Get(r, id)
+}
+
+// Delete removes the person from the org (membership, group memberships,
+// sessions there); the account stays.
+func (u *users) Delete(r *http.Request, id string) error {
+	h := u.h
+	if r.Header.Get("If-Match") != "" {
+		cur, err := h.st.GetMember(r.Context(), orgOf(r), id)
+		if err != nil {
+			return h.handlerErr(r, err)
+		}
+		if err := checkIfMatch(r, version(cur)); err != nil {
+			return err
+		}
+	}
+	return h.handlerErr(r, h.st.RemoveMember(r.Context(), actor(r), orgOf(r), id))
+}

@@ -1,0 +1,349 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/idbridge/idbridge/store"
+)
+
+// The SQL of a store.Filter. Every named field maps through an allow-list
+// to a column; every profile path to a JSON path (keys checked by
+// store.ProfileKey); every value is a bound parameter. Nothing is filtered
+// in memory.
+
+type colKind int
+
+const (
+	kindText   colKind = iota // compared case-insensitively with lower() unless case-exact
+	kindNoCase                // compared through Dialect.Fold, like its unique index
+	kindID                    // a uuid: eq/ne only
+	kindBool
+	kindTime
+)
+
+type column struct {
+	expr string
+	kind colKind
+}
+
+var memberColumns = map[string]column{
+	store.FieldID:         {"m.account_id", kindID},
+	store.FieldEmail:      {"a.email", kindNoCase},
+	store.FieldExternalID: {"m.external_id", kindText},
+	store.FieldDisabled:   {"m.disabled", kindBool},
+	store.FieldGivenName:  {"a.given_name", kindText},
+	store.FieldFamilyName: {"a.family_name", kindText},
+	store.FieldCreatedAt:  {"m.created_at", kindTime},
+	store.FieldUpdatedAt:  {"m.updated_at", kindTime},
+}
+
+var groupColumns = map[string]column{
+	store.FieldID:          {"g.id", kindID},
+	store.FieldDisplayName: {"g.display_name", kindNoCase},
+	store.FieldExternalID:  {"g.external_id", kindText},
+	store.FieldCreatedAt:   {"g.created_at", kindTime},
+	store.FieldUpdatedAt:   {"g.updated_at", kindTime},
+}
+
+// filterSQL builds SQL for the filters of one query.
+type filterSQL struct {
+	t      *Tx
+	a      *args
+	orgArg string // the bound org id
+	groups bool
+}
+
+func badFilter(format string, args ...any) error {
+	return &store.InvalidError{Field: "filter", Detail: fmt.Sprintf(format, args...)}
+}
+
+func (s *filterSQL) where(f store.Filter) (string, error) {
+	return s.expr(f, "")
+}
+
+// expr translates f; elem is the document of the current array element
+// inside store.Any ("" outside).
+func (s *filterSQL) expr(f store.Filter, elem string) (string, error) {
+	switch f := f.(type) {
+	case nil:
+		return "1 = 1", nil
+	case store.And:
+		return s.pair(f.Left, f.Right, " AND ", elem)
+	case store.Or:
+		return s.pair(f.Left, f.Right, " OR ", elem)
+	case store.Not:
+		x, err := s.expr(f.Filter, elem)
+		if err != nil {
+			return "", err
+		}
+		return "NOT COALESCE((" + x + "), FALSE)", nil
+	case store.Any:
+		if s.groups || elem != "" {
+			return "", badFilter("a value filter is not supported here")
+		}
+		from, e := s.t.d.JSON.Each("m.profile", f.Path)
+		x, err := s.expr(f.Where, e)
+		if err != nil {
+			return "", err
+		}
+		return "EXISTS (SELECT 1 FROM " + from + " WHERE " + x + ")", nil
+	case store.Compare:
+		return s.compare(f, elem)
+	}
+	return "", badFilter("unsupported expression %T", f)
+}
+
+func (s *filterSQL) pair(l, r store.Filter, op, elem string) (string, error) {
+	x, err := s.expr(l, elem)
+	if err != nil {
+		return "", err
+	}
+	y, err := s.expr(r, elem)
+	if err != nil {
+		return "", err
+	}
+	return "(" + x + op + y + ")", nil
+}
+
+func (s *filterSQL) compare(c store.Compare, elem string) (string, error) {
+	switch {
+	case elem != "":
+		if c.Field.Name != "" {
+			return "", badFilter("only profile paths inside a value filter")
+		}
+		return s.jsonCompare(s.t.d.JSON.Text(elem, c.Field.Path), c)
+	case len(c.Field.Path) > 0:
+		if s.groups {
+			return "", badFilter("groups have no profile")
+		}
+		return s.jsonCompare(s.t.d.JSON.Text("m.profile", c.Field.Path), c)
+	case s.groups && c.Field.Name == store.FieldMember:
+		return s.member(c)
+	case !s.groups && c.Field.Name == store.FieldUserName:
+		return s.userName(c)
+	}
+	cols := memberColumns
+	if s.groups {
+		cols = groupColumns
+	}
+	col, ok := cols[c.Field.Name]
+	if !ok {
+		return "", badFilter("%q cannot be filtered on", c.Field.Name)
+	}
+	return s.columnCompare(col, c)
+}
+
+var sqlOps = map[store.Op]string{store.OpEq: "=", store.OpNe: "<>", store.OpGt: ">", store.OpGe: ">=", store.OpLt: "<", store.OpLe: "<="}
+
+// likeOf is the LIKE pattern of co/sw/ew, with %, _ and \ escaped.
+func likeOf(op store.Op, v string) string {
+	v = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(v)
+	switch op {
+	case store.OpContains:
+		return "%" + v + "%"
+	case store.OpStartsWith:
+		return v + "%"
+	}
+	return "%" + v
+}
+
+// textCompare compares a text expression; fold wraps both sides for a
+// case-insensitive comparison.
+func (s *filterSQL) textCompare(x string, c store.Compare, fold func(string) string) (string, error) {
+	if c.Op == store.OpPresent {
+		return "(" + x + " IS NOT NULL AND " + x + " <> '')", nil
+	}
+	if c.Value == nil {
+		switch c.Op {
+		case store.OpEq:
+			return x + " IS NULL", nil
+		case store.OpNe:
+			return x + " IS NOT NULL", nil
+		}
+		return "", badFilter("null compares only with eq and ne")
+	}
+	v, ok := c.Value.(string)
+	if !ok {
+		if t, isTime := c.Value.(time.Time); isTime {
+			v = t.UTC().Format(time.RFC3339Nano)
+		} else {
+			return "", badFilter("%s compares with a string", c.Field)
+		}
+	}
+	if c.CaseExact {
+		fold = func(e string) string { return e }
+	}
+	switch c.Op {
+	case store.OpContains, store.OpStartsWith, store.OpEndsWith:
+		p := v
+		if !c.CaseExact {
+			p = strings.ToLower(v)
+		}
+		lx := x
+		if !c.CaseExact {
+			lx = "lower(" + x + ")"
+		}
+		return lx + " LIKE " + s.a.add(likeOf(c.Op, p)) + ` ESCAPE '\'`, nil
+	case store.OpNe:
+		return "(" + x + " IS NULL OR " + fold(x) + " <> " + fold(s.a.add(v)) + ")", nil
+	}
+	op, ok := sqlOps[c.Op]
+	if !ok {
+		return "", badFilter("unknown operator %q", c.Op)
+	}
+	return fold(x) + " " + op + " " + fold(s.a.add(v)), nil
+}
+
+func lower(e string) string { return "lower(" + e + ")" }
+
+func (s *filterSQL) jsonCompare(x string, c store.Compare) (string, error) {
+	if b, ok := c.Value.(bool); ok {
+		switch c.Op {
+		case store.OpEq:
+			return x + " = " + s.a.add(s.t.d.JSON.Bool(b)), nil
+		case store.OpNe:
+			return "(" + x + " IS NULL OR " + x + " <> " + s.a.add(s.t.d.JSON.Bool(b)) + ")", nil
+		}
+		return "", badFilter("a boolean compares only with eq and ne")
+	}
+	if _, ok := c.Value.(float64); ok {
+		return "", badFilter("numbers are not supported in filters on %s", c.Field)
+	}
+	return s.textCompare(x, c, lower)
+}
+
+func (s *filterSQL) columnCompare(col column, c store.Compare) (string, error) {
+	switch col.kind {
+	case kindText:
+		return s.textCompare(col.expr, c, lower)
+	case kindNoCase:
+		return s.textCompare(col.expr, c, s.t.d.Fold)
+	case kindID:
+		return s.idCompare(col.expr, c)
+	case kindBool:
+		if c.Op == store.OpPresent {
+			return "1 = 1", nil
+		}
+		b, ok := c.Value.(bool)
+		if !ok || (c.Op != store.OpEq && c.Op != store.OpNe) {
+			return "", badFilter("%s compares with eq or ne and a boolean", c.Field)
+		}
+		if c.Op == store.OpNe {
+			b = !b
+		}
+		return col.expr + " = " + s.a.add(b), nil
+	case kindTime:
+		if c.Op == store.OpPresent {
+			return "1 = 1", nil
+		}
+		t, ok := c.Value.(time.Time)
+		op, known := sqlOps[c.Op]
+		if !ok || !known {
+			return "", badFilter("%s compares with a date-time and eq, ne, gt, ge, lt or le", c.Field)
+		}
+		return col.expr + " " + op + " " + s.a.add(s.t.time(t)), nil
+	}
+	return "", badFilter("%q cannot be filtered on", c.Field)
+}
+
+// idCompare compares a uuid column; a malformed id matches nothing.
+func (s *filterSQL) idCompare(x string, c store.Compare) (string, error) {
+	if c.Op == store.OpPresent {
+		return "1 = 1", nil
+	}
+	v, ok := c.Value.(string)
+	if !ok || (c.Op != store.OpEq && c.Op != store.OpNe) {
+		return "", badFilter("an id compares with eq or ne and a string")
+	}
+	u, err := uuid.Parse(v)
+	if err != nil {
+		if c.Op == store.OpEq {
+			return "1 = 0", nil
+		}
+		return "1 = 1", nil
+	}
+	return x + " " + sqlOps[c.Op] + " " + s.a.add(u.String()), nil
+}
+
+// userNameKeys is the profile path of userName; migration 0002 indexes
+// exactly lower(<JSON.Text of it>) per org.
+var userNameKeys = []string{"userName"}
+
+// userName is the profile's userName, else the account's email (members
+// who did not come through SCIM). eq is two index lookups.
+func (s *filterSQL) userName(c store.Compare) (string, error) {
+	j := s.t.d.JSON.Text("m2.profile", userNameKeys)
+	if c.Op == store.OpEq && !c.CaseExact {
+		v, ok := c.Value.(string)
+		if !ok {
+			return "", badFilter("userName compares with a string")
+		}
+		p := s.a.add(v)
+		return `m.account_id IN (SELECT m2.account_id FROM memberships m2 WHERE m2.org_id = ` + s.orgArg +
+			` AND lower(` + j + `) = lower(` + p + `) UNION ALL SELECT m2.account_id FROM memberships m2 JOIN accounts a2 ON a2.id = m2.account_id WHERE m2.org_id = ` +
+			s.orgArg + ` AND ` + s.t.d.Fold("a2.email") + ` = ` + s.t.d.Fold(p) + ` AND ` + j + ` IS NULL)`, nil
+	}
+	x := "COALESCE(" + s.t.d.JSON.Text("m.profile", userNameKeys) + ", a.email)"
+	return s.textCompare(x, c, lower)
+}
+
+// member is a group having (eq) or not having (ne) a member.
+func (s *filterSQL) member(c store.Compare) (string, error) {
+	const any = `EXISTS (SELECT 1 FROM group_members gm WHERE gm.org_id = g.org_id AND gm.group_id = g.id`
+	if c.Op == store.OpPresent {
+		return any + `)`, nil
+	}
+	v, ok := c.Value.(string)
+	if !ok || (c.Op != store.OpEq && c.Op != store.OpNe) {
+		return "", badFilter("members compares with eq or ne and a user id")
+	}
+	u, err := uuid.Parse(v)
+	if err != nil {
+		if c.Op == store.OpEq {
+			return "1 = 0", nil
+		}
+		return "1 = 1", nil
+	}
+	x := any + ` AND gm.account_id = ` + s.a.add(u.String()) + `)`
+	if c.Op == store.OpNe {
+		x = "NOT " + x
+	}
+	return x, nil
+}
+
+// orderBy is the ORDER BY of a query: the sort field then the id, stable.
+func (s *filterSQL) orderBy(q store.Query, idCol string) (string, error) {
+	dir := ""
+	if q.Descending {
+		dir = " DESC"
+	}
+	if q.SortBy == nil {
+		return " ORDER BY " + idCol + dir, nil
+	}
+	f := *q.SortBy
+	var x string
+	switch {
+	case len(f.Path) > 0 && !s.groups:
+		x = lower(s.t.d.JSON.Text("m.profile", f.Path))
+	case !s.groups && f.Name == store.FieldUserName:
+		x = lower("COALESCE(" + s.t.d.JSON.Text("m.profile", userNameKeys) + ", a.email)")
+	default:
+		cols := memberColumns
+		if s.groups {
+			cols = groupColumns
+		}
+		col, ok := cols[f.Name]
+		if !ok {
+			return "", &store.InvalidError{Field: "sortBy", Detail: fmt.Sprintf("%s cannot be sorted by", f)}
+		}
+		x = col.expr
+		if col.kind == kindText || col.kind == kindNoCase {
+			x = lower(x)
+		}
+	}
+	return " ORDER BY " + x + dir + ", " + idCol + dir, nil
+}

@@ -1,0 +1,241 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/idbridge/idbridge/store"
+)
+
+// maxForm bounds every form body: sign-in forms are a few hundred bytes.
+const maxForm = 64 << 10
+
+// form parses a POSTed form within maxForm; false means a 400 was written.
+func (w *Web) form(rw http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(rw, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		w.render(rw, r, http.StatusBadRequest, "message", page{Title: "Bad request", Error: "The form could not be read. Go back and try again."})
+		return false
+	}
+	return true
+}
+
+func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request) {
+	w.render(rw, r, http.StatusOK, "login", page{Title: "Sign in", ReturnTo: safeReturnTo(r.URL.Query().Get("return_to"))})
+}
+
+// loginLookup finds the org of an email or company domain and continues with
+// its SSO connection or the password form.
+func (w *Web) loginLookup(rw http.ResponseWriter, r *http.Request) {
+	if !w.form(rw, r) {
+		return
+	}
+	id := strings.TrimSpace(r.PostFormValue("identifier"))
+	p := page{Title: "Sign in", Identifier: id, ReturnTo: safeReturnTo(r.PostFormValue("return_to"))}
+	if strings.Contains(id, "@") {
+		p.Email = id
+	}
+	if id == "" {
+		p.Error = "Enter your work email or your company's domain."
+		w.render(rw, r, http.StatusBadRequest, "login", p)
+		return
+	}
+	org, err := w.st.OrgForSignIn(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrInvalid):
+		p.Error = "Enter an email address like jane@example.com or a domain like example.com."
+		w.render(rw, r, http.StatusBadRequest, "login", p)
+		return
+	case errors.Is(err, store.ErrNotFound) && p.Email != "":
+		// Not a company domain (a consultant's own address): the password
+		// form, which does not tell whether the account exists.
+		p.Title = "Sign in with your password"
+		w.render(rw, r, http.StatusOK, "password", p)
+		return
+	case errors.Is(err, store.ErrNotFound):
+		p.Error = "No organization signs in with " + id + ". Check the domain, or enter your email address."
+		w.render(rw, r, http.StatusNotFound, "login", p)
+		return
+	case err != nil:
+		w.fail(rw, r, "login", p, err)
+		return
+	}
+	p.OrgID, p.OrgName = org.ID, org.Name
+	if !org.SSOEnabled {
+		p.Title = "Sign in with your password"
+		w.render(rw, r, http.StatusOK, "password", p)
+		return
+	}
+	cs, err := w.ssoChoices(r, org)
+	if err != nil {
+		w.fail(rw, r, "login", p, err)
+		return
+	}
+	if len(cs) == 1 {
+		w.startSSO(rw, r, cs[0], p.ReturnTo, false)
+		return
+	}
+	p.Title, p.Connections = "Choose your sign-in", cs
+	w.render(rw, r, http.StatusOK, "choose", p)
+}
+
+// ssoChoices are the connections a person of org may sign in through: the
+// one SSO is enabled with first, then others with a successful test, among
+// those whose protocol is served.
+func (w *Web) ssoChoices(r *http.Request, org store.Org) ([]store.Connection, error) {
+	all, err := w.st.ListConnections(r.Context(), org.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Connection
+	for _, c := range all {
+		if _, ok := w.providers[c.Kind]; !ok || !usable(org, c) {
+			continue
+		}
+		if c.ID == org.SSOConnectionID {
+			out = append([]store.Connection{c}, out...)
+		} else {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errNoConnection
+	}
+	return out, nil
+}
+
+var errNoConnection = fmt.Errorf("%w: no sign-in method of this organization is available here; contact your administrator", store.ErrForbidden)
+
+// usable says whether a (non-test) sign-in may go through c.
+func usable(org store.Org, c store.Connection) bool {
+	return c.OrgID == org.ID && org.SSOEnabled && (c.ID == org.SSOConnectionID || c.TestedAt != nil)
+}
+
+// loginSSO continues through the connection picked on the chooser.
+func (w *Web) loginSSO(rw http.ResponseWriter, r *http.Request) {
+	if !w.form(rw, r) {
+		return
+	}
+	p := page{Title: "Sign in", ReturnTo: safeReturnTo(r.PostFormValue("return_to"))}
+	org, err := w.st.GetOrg(r.Context(), r.PostFormValue("org"))
+	if err != nil {
+		w.fail(rw, r, "login", p, err)
+		return
+	}
+	c, err := w.st.GetConnection(r.Context(), org.ID, r.PostFormValue("connection"))
+	if err == nil && !usable(org, c) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		w.fail(rw, r, "login", p, err)
+		return
+	}
+	w.startSSO(rw, r, c, p.ReturnTo, false)
+}
+
+// startSSO hands the browser to the connection's provider.
+func (w *Web) startSSO(rw http.ResponseWriter, r *http.Request, c store.Connection, returnTo string, test bool) {
+	p, ok := w.providers[c.Kind]
+	if !ok {
+		w.render(rw, r, http.StatusServiceUnavailable, "message", page{Title: "Sign-in unavailable",
+			Error: "Sign-in through " + string(c.Kind) + " is not available on this server. Contact your administrator."})
+		return
+	}
+	// The provider's answer is its own (a redirect, or a self-submitting
+	// POST-binding form that needs its script): drop our page policy.
+	rw.Header().Del("Content-Security-Policy")
+	if err := p.Start(rw, r, c, returnTo, test); err != nil {
+		w.FailSSO(rw, r, c, err)
+	}
+}
+
+// loginPassword checks an email and password and starts a session.
+func (w *Web) loginPassword(rw http.ResponseWriter, r *http.Request) {
+	if !w.form(rw, r) {
+		return
+	}
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	p := page{Title: "Sign in with your password", Email: email, OrgID: r.PostFormValue("org"), ReturnTo: safeReturnTo(r.PostFormValue("return_to"))}
+	if ok, wait := w.signIn.allow(limitKeys(r, email)...); !ok {
+		w.tooMany(rw, r, wait)
+		return
+	}
+	if p.OrgID != "" {
+		org, err := w.st.GetOrg(r.Context(), p.OrgID)
+		if err != nil {
+			w.fail(rw, r, "password", page{Title: p.Title, Email: email, ReturnTo: p.ReturnTo}, err)
+			return
+		}
+		p.OrgName = org.Name
+		if org.SSOEnabled {
+			p.Error = org.Name + " signs in through SSO: enter your company domain to continue with your identity provider."
+			p.Title, p.Identifier = "Sign in", email
+			w.render(rw, r, http.StatusConflict, "login", p)
+			return
+		}
+	}
+	acc, err := w.st.PasswordSignIn(r.Context(), p.OrgID, email, r.PostFormValue("password"))
+	if err != nil {
+		w.fail(rw, r, "password", p, err)
+		return
+	}
+	orgID := p.OrgID
+	if orgID == "" {
+		if orgID, err = w.passwordOrg(r, acc); err != nil {
+			w.fail(rw, r, "password", p, err)
+			return
+		}
+	}
+	if err := w.startSession(rw, r, orgID, acc.ID, ""); err != nil {
+		w.fail(rw, r, "password", p, err)
+		return
+	}
+	w.log.Info("web.sign_in", "method", "password", "org_id", orgID, "account_id", acc.ID)
+	http.Redirect(rw, r, orDefault(p.ReturnTo, "/account"), http.StatusSeeOther)
+}
+
+// passwordOrg picks the org a password sign-in without a company domain goes
+// to: the first org of the account without SSO where it is enabled.
+func (w *Web) passwordOrg(r *http.Request, acc store.Account) (string, error) {
+	orgs, err := w.st.AccountOrgs(r.Context(), acc.ID)
+	if err != nil {
+		return "", err
+	}
+	for _, o := range orgs {
+		if o.SSOEnabled {
+			continue
+		}
+		m, err := w.st.GetMember(r.Context(), o.ID, acc.ID)
+		if err == nil && !m.Membership.Disabled {
+			return o.ID, nil
+		}
+	}
+	return "", errNoOrg
+}
+
+var errNoOrg = fmt.Errorf("%w: this account has no organization to sign in to with a password", store.ErrForbidden)
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func (w *Web) logoutPage(rw http.ResponseWriter, r *http.Request) {
+	if _, ok := w.session(r); !ok {
+		http.Redirect(rw, r, "/login", http.StatusSeeOther)
+		return
+	}
+	w.render(rw, r, http.StatusOK, "logout", page{Title: "Sign out"})
+}
+
+func (w *Web) logout(rw http.ResponseWriter, r *http.Request) {
+	if err := w.endSession(rw, r); err != nil {
+		w.fail(rw, r, "message", page{Title: "Sign out"}, err)
+		return
+	}
+	w.render(rw, r, http.StatusOK, "message", page{Title: "Signed out", Notice: "You are signed out.", Link: "/login", LinkText: "Sign in again"})
+}

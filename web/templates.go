@@ -1,0 +1,110 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+
+	"github.com/idbridge/idbridge/sso"
+	"github.com/idbridge/idbridge/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// page is what every template may show; each uses the fields it needs.
+type page struct {
+	Title  string
+	Error  string
+	Notice string
+	// Link and LinkText end a message page with where to go next.
+	Link, LinkText string
+
+	Identifier string
+	Email      string
+	OrgID      string
+	OrgName    string
+	ReturnTo   string
+
+	Connections []store.Connection
+	// Admin shows the account page's SSO section; SSOConnectionID marks the enabled connection.
+	Admin           bool
+	SSOConnectionID string
+
+	// Action and Token: a set-password form (reset or invitation).
+	Action string
+	Token  string
+
+	GivenName, FamilyName string
+
+	ConnectionName string
+	Identity       sso.Identity
+	Warnings       []string
+
+	MinPassword int
+}
+
+type pages struct{ byName map[string]*template.Template }
+
+var pageNames = []string{"login", "password", "choose", "message", "forgot", "setpassword", "account", "logout", "ssotest"}
+
+func mustPages() *pages {
+	ps := &pages{byName: map[string]*template.Template{}}
+	for _, n := range pageNames {
+		ps.byName[n] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
+	}
+	return ps
+}
+
+// render writes a page; a template error (a bug) becomes a plain 500.
+func (w *Web) render(rw http.ResponseWriter, r *http.Request, code int, name string, p page) {
+	p.MinPassword = store.MinPasswordLength
+	t, ok := w.pages.byName[name]
+	var buf bytes.Buffer
+	err := fmt.Errorf("no template %q", name)
+	if ok {
+		err = t.ExecuteTemplate(&buf, "layout", p)
+	}
+	if err != nil {
+		w.log.Error("web.template_error", "err", err, "page", name, "path", r.URL.Path)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	secureHeaders(rw.Header()) // also on pages answered from the providers' routes
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	rw.WriteHeader(code)
+	_, _ = buf.WriteTo(rw)
+}
+
+// fail renders a store error on a page of name, keeping p's fields. Internal
+// errors are logged here, once, and shown as a generic sentence.
+func (w *Web) fail(rw http.ResponseWriter, r *http.Request, name string, p page, err error) {
+	code, msg, _ := errorStatus(err)
+	if code >= 500 && !errors.Is(err, context.Canceled) {
+		w.log.Error("web.error", "err", err, "path", r.URL.Path, "request_id", rw.Header().Get("X-Request-Id"))
+		msg = "Something went wrong on our side. Try again in a moment."
+	} else if code == http.StatusNotFound {
+		msg = "Not found."
+	}
+	p.Error = sentence(msg)
+	w.render(rw, r, code, name, p)
+}
+
+// sentence capitalizes the first letter and ends with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	b := []byte(s)
+	if b[0] >= 'a' && b[0] <= 'z' {
+		b[0] -= 'a' - 'A'
+	}
+	if c := b[len(b)-1]; c != '.' && c != '!' && c != '?' {
+		b = append(b, '.')
+	}
+	return string(b)
+}
