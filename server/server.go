@@ -30,6 +30,7 @@ type Server struct {
 	sender  mail.Sender
 	metrics *metrics
 	router  chi.Router
+	web     *web.Web
 }
 
 // New builds a server over an open store. sender delivers the outbox; nil
@@ -64,7 +65,8 @@ func (s *Server) routes() chi.Router {
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	r.Mount("/scim/v2", scim.NewHandler(s.store, scim.Options{BaseURL: s.cfg.BaseURL, Log: s.log, RequestID: RequestID}))
-	web.FromConfig(s.store, s.cfg, s.log).Mount(r)
+	s.web = web.FromConfig(s.store, s.cfg, s.log)
+	s.web.Mount(r)
 	return r
 }
 
@@ -107,6 +109,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		ob := &mail.Outbox{Store: s.store, Sender: s.sender, Log: s.log, Interval: s.cfg.OutboxInterval,
 			Sent: s.metrics.outboxSent.Inc, Failed: s.metrics.outboxFailed.Inc}
 		ob.Run(bg)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.maintain(bg)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -88,6 +88,15 @@ func New(st *store.Store, opt Options, log *slog.Logger, providers ...sso.Provid
 // AddProvider serves connections of p's kind through p.
 func (w *Web) AddProvider(p sso.Provider) { w.providers[p.Kind()] = p }
 
+// Providers returns the protocol providers, for the server's maintenance loop.
+func (w *Web) Providers() []sso.Provider {
+	out := make([]sso.Provider, 0, len(w.providers))
+	for _, p := range w.providers {
+		out = append(out, p)
+	}
+	return out
+}
+
 // Mount adds every route to r: the pages and admin API behind cross-origin
 // protection, and the providers' own callback routes as they are.
 func (w *Web) Mount(r chi.Router) {
