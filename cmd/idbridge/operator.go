@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/idbridge/idbridge/store"
@@ -17,13 +16,7 @@ func cmdCompanyCreate(e env, args []string) error {
 	fs := flags("company create", e)
 	name := fs.String("name", "", "company name")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "name"); err != nil {
-		return err
-	}
-	st, done, err := openStore(e)
+	st, done, err := openWith(e, fs, args, "name")
 	if err != nil {
 		return err
 	}
@@ -42,10 +35,7 @@ func companyJSON(c store.Company) map[string]any {
 func cmdCompanyList(e env, args []string) error {
 	fs := flags("company list", e)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	st, done, err := openStore(e)
+	st, done, err := openWith(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -54,17 +44,8 @@ func cmdCompanyList(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := make([]map[string]any, len(cs))
-	for i, c := range cs {
-		out[i] = companyJSON(c)
-	}
-	return output(e, *asJSON, out, func(w io.Writer) {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME")
-		for _, c := range cs {
-			fmt.Fprintf(tw, "%s\t%s\n", c.ID, c.Name)
-		}
-		tw.Flush()
+	return printList(e, *asJSON, cs, companyJSON, "ID\tNAME", func(c store.Company) string {
+		return fmt.Sprintf("%s\t%s", c.ID, c.Name)
 	})
 }
 
@@ -76,13 +57,7 @@ func cmdOrgCreate(e env, args []string) error {
 	var domains multi
 	fs.Var(&domains, "domain", "verified sign-in domain (repeatable)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "company", "name"); err != nil {
-		return err
-	}
-	st, done, err := openStore(e)
+	st, done, err := openWith(e, fs, args, "company", "name")
 	if err != nil {
 		return err
 	}
@@ -107,10 +82,7 @@ func cmdOrgList(e env, args []string) error {
 	fs := flags("org list", e)
 	company := fs.String("company", "", "only this company's orgs")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	st, done, err := openStore(e)
+	st, done, err := openWith(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -119,17 +91,8 @@ func cmdOrgList(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := make([]map[string]any, len(os))
-	for i, o := range os {
-		out[i] = orgJSON(o)
-	}
-	return output(e, *asJSON, out, func(w io.Writer) {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tSLUG\tDOMAINS\tSSO")
-		for _, o := range os {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", o.ID, o.Name, o.Slug, strings.Join(o.Domains, ","), o.SSOEnabled)
-		}
-		tw.Flush()
+	return printList(e, *asJSON, os, orgJSON, "ID\tNAME\tSLUG\tDOMAINS\tSSO", func(o store.Org) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%v", o.ID, o.Name, o.Slug, strings.Join(o.Domains, ","), o.SSOEnabled)
 	})
 }
 
@@ -138,10 +101,7 @@ func cmdTokenCreate(e env, args []string) error {
 	org := fs.String("org", "", "organization id")
 	name := fs.String("name", "", "token name shown in the audit log (default: scim-<date>)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "org"); err != nil {
+	if err := parseArgs(fs, args, "org"); err != nil {
 		return err
 	}
 	if *name == "" {
@@ -169,13 +129,7 @@ func cmdTokenList(e env, args []string) error {
 	fs := flags("scim-token list", e)
 	org := fs.String("org", "", "organization id")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "org"); err != nil {
-		return err
-	}
-	st, done, err := openStore(e)
+	st, done, err := openWith(e, fs, args, "org")
 	if err != nil {
 		return err
 	}
@@ -187,17 +141,8 @@ func cmdTokenList(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := make([]map[string]any, len(ts))
-	for i, t := range ts {
-		out[i] = tokenJSON(t)
-	}
-	return output(e, *asJSON, out, func(w io.Writer) {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tLAST USED\tREVOKED")
-		for _, t := range ts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.CreatedAt.Format(time.RFC3339), fmtTime(t.LastUsedAt), fmtTime(t.RevokedAt))
-		}
-		tw.Flush()
+	return printList(e, *asJSON, ts, tokenJSON, "ID\tNAME\tCREATED\tLAST USED\tREVOKED", func(t store.SCIMToken) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", t.ID, t.Name, t.CreatedAt.Format(time.RFC3339), fmtTime(t.LastUsedAt), fmtTime(t.RevokedAt))
 	})
 }
 
@@ -213,13 +158,7 @@ func cmdTokenRevoke(e env, args []string) error {
 	org := fs.String("org", "", "organization id")
 	id := fs.String("id", "", "token id")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "org", "id"); err != nil {
-		return err
-	}
-	st, done, err := openStore(e)
+	st, done, err := openWith(e, fs, args, "org", "id")
 	if err != nil {
 		return err
 	}

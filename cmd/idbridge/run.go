@@ -161,6 +161,23 @@ func output(e env, asJSON bool, v any, text func(w io.Writer)) error {
 	return nil
 }
 
+// printList prints items as a JSON array of view(item) with --json, else as a
+// table: header, then row(item) per line (tab-separated columns).
+func printList[T any](e env, asJSON bool, items []T, view func(T) map[string]any, header string, row func(T) string) error {
+	out := make([]map[string]any, len(items))
+	for i, it := range items {
+		out[i] = view(it)
+	}
+	return output(e, asJSON, out, func(w io.Writer) {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, header)
+		for _, it := range items {
+			fmt.Fprintln(tw, row(it))
+		}
+		tw.Flush()
+	})
+}
+
 // flags builds a FlagSet that reports usage errors instead of exiting.
 func flags(name string, e env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -179,6 +196,27 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	return nil
+}
+
+// parseArgs parses args and checks that the named flags were given.
+func parseArgs(fs *flag.FlagSet, args []string, required ...string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	for _, n := range required {
+		if fs.Lookup(n).Value.String() == "" {
+			return usageError{"--" + n + " is required"}
+		}
+	}
+	return nil
+}
+
+// openWith parses args, checks the required flags and opens the store.
+func openWith(e env, fs *flag.FlagSet, args []string, required ...string) (*store.Store, func(), error) {
+	if err := parseArgs(fs, args, required...); err != nil {
+		return nil, nil, err
+	}
+	return openStore(e)
 }
 
 func required(fs *flag.FlagSet, names ...string) error {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"text/tabwriter"
 
 	"github.com/idbridge/idbridge/server"
 	"github.com/idbridge/idbridge/store"
@@ -64,10 +63,7 @@ func cmdSSOEnable(e env, args []string) error {
 	org := fs.String("org", "", "organization id")
 	conn := fs.String("connection", "", "connection id (with a successful test sign-in)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "org", "connection"); err != nil {
+	if err := parseArgs(fs, args, "org", "connection"); err != nil {
 		return err
 	}
 	return setSSO(e, *org, *conn, true, *asJSON)
@@ -77,10 +73,7 @@ func cmdSSODisable(e env, args []string) error {
 	fs := flags("sso disable", e)
 	org := fs.String("org", "", "organization id")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "org"); err != nil {
+	if err := parseArgs(fs, args, "org"); err != nil {
 		return err
 	}
 	return setSSO(e, *org, "", false, *asJSON)
@@ -114,13 +107,7 @@ func cmdConnectionList(e env, args []string) error {
 	fs := flags("connection list", e)
 	org := fs.String("org", "", "organization id")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "org"); err != nil {
-		return err
-	}
-	st, done, err := openStore(e)
+	st, done, err := openWith(e, fs, args, "org")
 	if err != nil {
 		return err
 	}
@@ -133,17 +120,8 @@ func cmdConnectionList(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := make([]map[string]any, len(cs))
-	for i, c := range cs {
-		out[i] = connectionJSON(c)
-	}
-	return output(e, *asJSON, out, func(w io.Writer) {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tKIND\tNAME\tTESTED\tSSO")
-		for _, c := range cs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", c.ID, c.Kind, c.Name, fmtTime(c.TestedAt), o.SSOEnabled && o.SSOConnectionID == c.ID)
-		}
-		tw.Flush()
+	return printList(e, *asJSON, cs, connectionJSON, "ID\tKIND\tNAME\tTESTED\tSSO", func(c store.Connection) string {
+		return fmt.Sprintf("%s\t%s\t%s\t%s\t%v", c.ID, c.Kind, c.Name, fmtTime(c.TestedAt), o.SSOEnabled && o.SSOConnectionID == c.ID)
 	})
 }
 
@@ -155,10 +133,7 @@ func cmdConnectionCreate(e env, args []string) error {
 	inline := fs.String("settings", "", "settings JSON")
 	file := fs.String("settings-file", "", "file holding the settings JSON")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "org", "kind", "name"); err != nil {
+	if err := parseArgs(fs, args, "org", "kind", "name"); err != nil {
 		return err
 	}
 	settings, err := settingsFlag(e, *inline, *file)
@@ -192,10 +167,7 @@ func cmdConnectionUpdate(e env, args []string) error {
 	inline := fs.String("settings", "", "new settings JSON (clears the recorded test)")
 	file := fs.String("settings-file", "", "file holding the new settings JSON")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "org", "id"); err != nil {
+	if err := parseArgs(fs, args, "org", "id"); err != nil {
 		return err
 	}
 	var ch store.ConnectionChange
@@ -237,13 +209,7 @@ func cmdConnectionDelete(e env, args []string) error {
 	org := fs.String("org", "", "organization id")
 	id := fs.String("id", "", "connection id")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "org", "id"); err != nil {
-		return err
-	}
-	st, done, err := openStore(e)
+	st, done, err := openWith(e, fs, args, "org", "id")
 	if err != nil {
 		return err
 	}

@@ -27,13 +27,7 @@ func cmdUserAdd(e env, args []string) error {
 	userType := fs.String("type", "user", "user or system_admin")
 	invite := fs.Bool("invite", false, "send an invitation (not in orgs with SSO enabled)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "org", "email"); err != nil {
-		return err
-	}
-	st, done, err := openStore(e)
+	st, done, err := openWith(e, fs, args, "org", "email")
 	if err != nil {
 		return err
 	}
@@ -98,10 +92,7 @@ func cmdUserSetEmail(e env, args []string) error {
 	newEmail := fs.String("new-email", "", "new email")
 	org := fs.String("org", "", "org whose sender the notice comes from (optional)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "new-email"); err != nil {
+	if err := parseArgs(fs, args, "new-email"); err != nil {
 		return err
 	}
 	if *id == "" && *email == "" {
