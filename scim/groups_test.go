@@ -53,6 +53,11 @@ func TestGroups(t *testing.T) {
 		if u.str("groups.0.value") != gid || u.str("groups.0.display") != "Engineering Team" {
 			t.Errorf("user groups: %s", u.body)
 		}
+		// Lists have groups only when asked for.
+		l := e.must(e.do("GET", "/Users?attributes=userName,groups&filter="+q(`id eq "`+ids[0]+`"`), nil), http.StatusOK)
+		if l.str("Resources.0.groups.0.value") != gid {
+			t.Errorf("list with attributes=groups: %s", l.body)
+		}
 		// Filters on members and displayName.
 		r = e.must(e.do("GET", "/Groups?filter="+q(`members[value eq "`+ids[0]+`"] and displayName sw "eng"`), nil), http.StatusOK)
 		if r.doc["totalResults"] != 1.0 || r.str("Resources.0.id") != gid {

@@ -271,3 +271,23 @@ func TestInternalError(t *testing.T) {
 		}
 	}
 }
+
+// TestTokens: several tokens per org; a revoked one is refused at once.
+func TestTokens(t *testing.T) {
+	e := newEnv(t, "sqlite", scim.Options{})
+	sup := store.SupportActor("test")
+	second, tok, err := e.st.CreateSCIMToken(t.Context(), sup, e.org.ID, "rotation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.must(e.doToken(second, "GET", "/Users", nil), http.StatusOK)
+	e.must(e.do("GET", "/Users", nil), http.StatusOK)
+	if _, err := e.st.RevokeSCIMToken(t.Context(), sup, e.org.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := e.must(e.doToken(second, "GET", "/Users", nil), http.StatusUnauthorized)
+	if r.header.Get("WWW-Authenticate") == "" {
+		t.Error("no WWW-Authenticate on 401")
+	}
+	e.must(e.do("GET", "/Users", nil), http.StatusOK)
+}

@@ -86,9 +86,23 @@ func (u *users) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Pag
 	if err != nil {
 		return scim.Page{}, h.handlerErr(r, err)
 	}
+	// Lists leave out groups (a query per user) unless asked for by name.
+	withGroups := false
+	for _, a := range lp.attributes {
+		withGroups = withGroups || strings.EqualFold(strings.SplitN(a, ".", 2)[0], "groups")
+	}
 	page := scim.Page{TotalResults: total, Resources: make([]scim.Resource, 0, len(ms))}
 	for _, m := range ms {
-		page.Resources = append(page.Resources, h.userResource(m, nil))
+		var groups []store.Group
+		if withGroups {
+			if groups, err = h.st.GroupsOfMember(r.Context(), orgOf(r), m.Account.ID); err != nil {
+				return scim.Page{}, h.handlerErr(r, err)
+			}
+			if groups == nil {
+				groups = []store.Group{}
+			}
+		}
+		page.Resources = append(page.Resources, h.userResource(m, groups))
 	}
 	if lp.returned != nil {
 		*lp.returned = len(page.Resources)

@@ -8,6 +8,13 @@
 // READ ONLY at REPEATABLE READ, so a page and its total come from one snapshot.
 // Every connection carries a statement_timeout (10 s unless the URL sets one).
 //
+// Round trips (pipeline.go): BEGIN goes with a transaction's first
+// statement, and the writes sqlstore queues (sqlstore.Pipeliner: audit,
+// outbox, token, sign-in and account inserts) go in one pgx batch with the
+// next statement or with COMMIT; the first of them to fail is the
+// transaction's error. Read-write transactions use PostgreSQL's plan cache;
+// read-only ones plan each execution (plan_cache_mode), for the searches.
+//
 // Migrate applies the embedded migrations/ in order, each in its own
 // transaction, under a session-level pg_advisory_lock held on a dedicated
 // connection, so replicas starting together migrate once. The schema needs

@@ -13,5 +13,9 @@
 // answers store.ErrNotFound, never a driver error (which on PostgreSQL would
 // also abort the transaction). Every query that takes an org is scoped by it.
 //
+// Writes nothing in the transaction reads back go through execLater: a Conn
+// that implements Pipeliner sends them later, in one round trip with the next
+// statement or the commit (pipeline.go); others run them at once.
+//
 // Migrations are embedded per backend; ParseMigrations reads and orders them.
 package sqlstore

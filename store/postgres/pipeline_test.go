@@ -1,0 +1,149 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/idbridge/idbridge/store"
+	"github.com/idbridge/idbridge/store/postgres/pgtest"
+)
+
+// roundTrips counts what the connections send: a batch is one round trip.
+type roundTrips struct{ trips, statements atomic.Int64 }
+
+func (c *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.trips.Add(1)
+	c.statements.Add(1)
+	return ctx
+}
+func (c *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
+	c.trips.Add(1)
+	c.statements.Add(int64(d.Batch.Len()))
+	return ctx
+}
+func (c *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// TestCreateMemberRoundTrips guards the pipelining (pipeline.go): a create
+// with an invitation was ten round trips, one per statement; it is four:
+// BEGIN+org, account by email, account+membership, token+outbox+audit+COMMIT.
+func TestCreateMemberRoundTrips(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cnt := &roundTrips{}
+	cfg := db.cfg.Copy()
+	cfg.ConnConfig.Tracer = cnt
+	db.pool.Close()
+	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, store.Options{BaseURL: "http://idbridge.test"})
+	support := store.SupportActor("test")
+	c, err := st.CreateCompany(ctx, support, "C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := st.CreateOrg(ctx, support, store.NewOrg{CompanyID: c.ID, Name: "O", Domains: []string{"rt.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 { // the first ones prepare the statements on their connection
+		cnt.trips.Store(0)
+		cnt.statements.Store(0)
+		if _, err := st.CreateMember(ctx, support, o.ID, store.NewMember{Email: "u" + strconv.Itoa(i) + "@rt.example", Invite: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("CreateMember with invitation: %d round trips, %d statements", cnt.trips.Load(), cnt.statements.Load())
+	if n := cnt.trips.Load(); n > 4 {
+		t.Errorf("CreateMember took %d round trips, want at most 4", n)
+	}
+}
+
+// A queued write that fails fails the transaction with its own (translated)
+// error, whether it was sent with a later statement or with the commit, and
+// nothing of the transaction stays.
+func TestQueuedWriteFailure(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, store.Options{BaseURL: "http://idbridge.test"})
+	support := store.SupportActor("test")
+	c, err := st.CreateCompany(ctx, support, "C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := st.CreateOrg(ctx, support, store.NewOrg{CompanyID: c.ID, Name: "O", Domains: []string{"q.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken, err := st.CreateMember(ctx, support, o.ID, store.NewMember{Email: "taken@q.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := func(email string) store.Account {
+		return store.Account{ID: uuidV7(t), Email: email, CreatedAt: taken.Account.CreatedAt, UpdatedAt: taken.Account.CreatedAt}
+	}
+	for _, withCommit := range []bool{false, true} {
+		victim := fresh("victim" + strconv.FormatBool(withCommit) + "@q.example")
+		readErr := error(nil)
+		err := db.InTx(ctx, func(tx store.Tx) error {
+			if err := tx.InsertAccount(ctx, victim); err != nil { // queued, succeeds
+				return err
+			}
+			if err := tx.InsertAccount(ctx, fresh("TAKEN@q.example")); err != nil { // queued, fails
+				return err
+			}
+			if withCommit {
+				return nil
+			}
+			_, readErr = tx.GetOrg(ctx, o.ID, store.LockNone) // sends the queue
+			return nil                                        // even if fn swallows it, the transaction fails
+		})
+		var ce *store.ConflictError
+		if !errors.As(err, &ce) || ce.Field != "email" {
+			t.Errorf("commit=%v: InTx = %v, want a conflict on email", withCommit, err)
+		}
+		if !withCommit && !errors.As(readErr, &ce) {
+			t.Errorf("read after the failed write = %v, want the write's conflict", readErr)
+		}
+		err = db.ReadTx(ctx, func(tx store.Tx) error { _, err := tx.GetAccount(ctx, victim.ID, store.LockNone); return err })
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("commit=%v: the transaction's other write stayed: %v", withCommit, err)
+		}
+	}
+	// The connections are fine afterwards.
+	if _, err := st.CreateMember(ctx, support, o.ID, store.NewMember{Email: "after@q.example", Invite: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func uuidV7(t *testing.T) string {
+	t.Helper()
+	u, err := uuid.NewV7()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.String()
+}
