@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/idbridge/idbridge/store"
@@ -71,7 +72,9 @@ func TestConcurrentMigrate(t *testing.T) {
 func TestDeadlockIsRetry(t *testing.T) {
 	db := migrated(t)
 	f := smoketest.Seed(t, db)
-	ctx := context.Background()
+	// A missed deadlock must fail the test, not stall the suite.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	ids := []string{f.Account.ID, f.OtherAccount.ID}
 	locked := make(chan struct{}, 2)
 	both := make(chan struct{})
