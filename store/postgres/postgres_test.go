@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/idbridge/idbridge/store"
 	"github.com/idbridge/idbridge/store/postgres"
