@@ -80,6 +80,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
+		if name == "serve" {
+			config.Usage(stdout)
+		} else {
+			fmt.Fprintf(stdout, "usage: idbridge %s %s\n", name, commands[name].summary)
+		}
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "idbridge %s: %s\nusage: idbridge %s %s\n", name, ue.msg, name, commands[name].summary)

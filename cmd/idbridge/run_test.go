@@ -146,3 +146,13 @@ func TestDatabaseGoneIsOneLine(t *testing.T) {
 	}
 	t.Logf("stderr: %s", errs)
 }
+
+func TestHelpPrintsUsage(t *testing.T) {
+	c := newCLI(t)
+	for _, args := range [][]string{{"org", "create", "-h"}, {"serve", "--help"}} {
+		code, out, _ := c.run(args...)
+		if code != 0 || !(strings.Contains(out, "usage: idbridge org create") || strings.Contains(out, "IDBRIDGE_ADDR")) {
+			t.Fatalf("%v = exit %d, stdout %q; want 0 and the usage", args, code, out)
+		}
+	}
+}
