@@ -43,7 +43,10 @@ func (s *Store) PasswordSignIn(ctx context.Context, orgID, email, password strin
 		return err
 	})
 	if isNotFound(err) {
-		_, _ = s.VerifyPassword(ctx, "", password) // same work as a real check
+		// The same work and the same answer as a real check, busy included.
+		if _, err := s.VerifyPassword(ctx, "", password); err != nil {
+			return Account{}, err
+		}
 		return Account{}, ErrBadCredentials
 	}
 	if err != nil {

@@ -103,6 +103,11 @@ type Tx interface {
 
 	// InsertMembership conflicts with "membership" when the account is already a member.
 	InsertMembership(ctx context.Context, m Membership) error
+	// InsertNewAccountMembership inserts the membership of an account inserted
+	// in this transaction (so none exists yet); it may be queued (Pipeliner),
+	// a taken externalId then failing the transaction with a conflict on
+	// "external_id".
+	InsertNewAccountMembership(ctx context.Context, m Membership) error
 	GetMembership(ctx context.Context, orgID, accountID string, lock Lock) (Membership, error)
 	// UpdateMembership writes every field of m.
 	UpdateMembership(ctx context.Context, m Membership) error
@@ -121,10 +126,15 @@ type Tx interface {
 	InsertGroup(ctx context.Context, g Group) error
 	GetGroup(ctx context.Context, orgID, id string, lock Lock) (Group, error)
 	UpdateGroup(ctx context.Context, g Group) error
+	// TouchGroup sets only a group's UpdatedAt (after a change of its member
+	// rows); it may be queued (Pipeliner), so it holds the row's lock only
+	// until the commit that goes with it.
+	TouchGroup(ctx context.Context, orgID, id string, at time.Time) error
 	// DeleteGroup deletes the group and its member rows.
 	DeleteGroup(ctx context.Context, orgID, id string) error
 	ListGroups(ctx context.Context, orgID string, q GroupQuery) ([]Group, int, error)
 	// UpsertGroupMembers adds members or updates their role; accounts must be members of the org.
+	// The writes may be queued (Pipeliner): a missing account then fails the transaction.
 	UpsertGroupMembers(ctx context.Context, orgID, groupID string, members []GroupMember) error
 	// RemoveGroupMembers removes the listed accounts; absent ones are ignored.
 	RemoveGroupMembers(ctx context.Context, orgID, groupID string, accountIDs []string) error

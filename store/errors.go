@@ -25,6 +25,9 @@ var (
 	ErrRetry = errors.New("transaction must be retried")
 	// ErrUnavailable: the database cannot be reached.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrBusy: too many password checks already wait to be hashed
+	// (Options.HashQueue); answer at once (503, retry shortly) rather than queue.
+	ErrBusy = errors.New("busy: too many password checks in progress")
 )
 
 // Rule identifies one of the account rules of product.md.

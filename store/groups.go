@@ -158,7 +158,19 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 		if err := authorize(ctx, tx, actor, orgID); err != nil {
 			return err
 		}
-		before, err := tx.GetGroup(ctx, orgID, id, LockUpdate)
+		// A change of member rows only does not lock the group row for the
+		// whole transaction: member adds to one group would queue behind each
+		// other (16 concurrent adds of Entra's or Okta's sync). The member rows
+		// are upserts and deletes by key, and the group row only gets its new
+		// updated_at (ETag), queued with the commit, so its lock is held for
+		// that last round trip only. A change of the name or externalId, or a
+		// replacement of all members, still locks the row first.
+		membersOnly := c.DisplayName == nil && c.ExternalID == nil && c.ReplaceMembers == nil
+		lock := LockUpdate
+		if membersOnly {
+			lock = LockNone
+		}
+		before, err := tx.GetGroup(ctx, orgID, id, lock)
 		if err != nil {
 			return err
 		}
@@ -196,7 +208,11 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 			}
 		}
 		g.UpdatedAt = now
-		if err := tx.UpdateGroup(ctx, g); err != nil {
+		if membersOnly {
+			if err := tx.TouchGroup(ctx, orgID, id, now); err != nil {
+				return err
+			}
+		} else if err := tx.UpdateGroup(ctx, g); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, actor, orgID, "group.update", "group", id, before, map[string]any{

@@ -77,8 +77,9 @@ func (s *Store) CreateMember(ctx context.Context, actor Actor, orgID string, in 
 			return err
 		}
 		acc, err := tx.AccountByEmail(ctx, email, LockUpdate)
+		newAccount := isNotFound(err)
 		switch {
-		case isNotFound(err):
+		case newAccount:
 			acc = Account{ID: newID(), Email: email, GivenName: in.GivenName, FamilyName: in.FamilyName, CreatedAt: now, UpdatedAt: now}
 			if pwHash != "" && !org.SSOEnabled {
 				acc.PasswordHash = pwHash
@@ -94,7 +95,11 @@ func (s *Store) CreateMember(ctx context.Context, actor Actor, orgID string, in 
 		if invite {
 			m.InvitedAt = &now
 		}
-		if err := tx.InsertMembership(ctx, m); err != nil {
+		insert := tx.InsertMembership
+		if newAccount { // no membership of it exists: the insert can wait for the commit
+			insert = tx.InsertNewAccountMembership
+		}
+		if err := insert(ctx, m); err != nil {
 			return err
 		}
 		if invite {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -42,19 +43,45 @@ func CheckPassword(pw string) error {
 	return nil
 }
 
-// acquireHash bounds concurrent argon2id work (it costs ~20 MiB and tens of ms each).
-func (s *Store) acquireHash(ctx context.Context) (func(), error) {
+// acquireHash bounds concurrent argon2id work (it costs ~20 MiB and tens of ms
+// each). A bounded caller (a password check) fails with ErrBusy when
+// HashQueue others are already waiting; others wait until ctx ends. When
+// others wait at release, the slot rests (1/HashDuty - 1) times the hash's
+// duration before it is free again (the caller does not wait for that), so a
+// flood keeps hashing to HashConcurrency × HashDuty cores.
+func (s *Store) acquireHash(ctx context.Context, bounded bool) (func(), error) {
 	select {
 	case s.hashSem <- struct{}{}:
-		return func() { <-s.hashSem }, nil
+		return s.hashRelease(time.Now()), nil
+	default:
+	}
+	s.hashWait.Add(1)
+	defer s.hashWait.Add(-1)
+	if bounded && s.hashWait.Load() > int64(s.opt.HashQueue) {
+		return nil, ErrBusy
+	}
+	select {
+	case s.hashSem <- struct{}{}:
+		return s.hashRelease(time.Now()), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
+func (s *Store) hashRelease(start time.Time) func() {
+	return func() {
+		if d := s.opt.HashDuty; d < 1 && s.hashWait.Load() > 0 {
+			rest := time.Duration(float64(time.Since(start)) * (1/d - 1))
+			time.AfterFunc(rest, func() { <-s.hashSem })
+			return
+		}
+		<-s.hashSem
+	}
+}
+
 // HashPassword returns an argon2id PHC string for pw.
 func (s *Store) HashPassword(ctx context.Context, pw string) (string, error) {
-	release, err := s.acquireHash(ctx)
+	release, err := s.acquireHash(ctx, false)
 	if err != nil {
 		return "", err
 	}
@@ -74,9 +101,10 @@ func (s *Store) HashPassword(ctx context.Context, pw string) (string, error) {
 const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 // VerifyPassword reports whether pw matches the PHC string, in constant time.
-// An empty or malformed hash never matches (but costs the same work).
+// An empty or malformed hash never matches (but costs the same work). It
+// fails with ErrBusy, without hashing, when Options.HashQueue checks wait.
 func (s *Store) VerifyPassword(ctx context.Context, hash, pw string) (bool, error) {
-	release, err := s.acquireHash(ctx)
+	release, err := s.acquireHash(ctx, true)
 	if err != nil {
 		return false, err
 	}

@@ -79,11 +79,22 @@ func (s *Store) AuthenticateSCIMToken(ctx context.Context, secret string) (SCIMT
 	}
 	hash := HashSecret(secret)
 	var t SCIMToken
-	err := s.read(ctx, func(tx Tx) error {
+	// One statement, so no transaction is needed around it (readOne).
+	err := s.readOne(ctx, func(tx Tx) error {
 		var err error
-		t, err = tx.SCIMTokenByHash(ctx, hash)
+		t, err = checkSCIMToken(ctx, tx, hash)
 		return err
 	})
+	if err != nil {
+		return SCIMToken{}, err
+	}
+	s.touchSCIMToken(ctx, t)
+	return t, nil
+}
+
+// checkSCIMToken returns the live token of a secret's hash, or ErrBadToken.
+func checkSCIMToken(ctx context.Context, tx Tx, hash []byte) (SCIMToken, error) {
+	t, err := tx.SCIMTokenByHash(ctx, hash)
 	if isNotFound(err) {
 		return SCIMToken{}, ErrBadToken
 	}
@@ -93,7 +104,6 @@ func (s *Store) AuthenticateSCIMToken(ctx context.Context, secret string) (SCIMT
 	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 || t.RevokedAt != nil {
 		return SCIMToken{}, ErrBadToken
 	}
-	s.touchSCIMToken(ctx, t)
 	return t, nil
 }
 

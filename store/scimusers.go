@@ -24,13 +24,25 @@ func checkQuery(q *Query, groups bool) error {
 	return nil
 }
 
+// readSearch runs a search. A first page under a filter (a SCIM client's
+// lookup, filter=userName eq ...) is tried as one statement: when the page is
+// not full it gives the total, and no COUNT (nor transaction) is needed; a
+// full page makes the search run again in a read-only transaction, so the
+// page and its COUNT come from one snapshot.
+func (s *Store) readSearch(ctx context.Context, q Query, fn func(tx Tx) error) error {
+	if q.Offset == 0 && !q.CountOnly && q.Filter != nil {
+		return s.readOne(ctx, fn)
+	}
+	return s.read(ctx, fn)
+}
+
 // SearchMembers returns one page of an org's members matching q (a SCIM
 // filter, sort and page) and the total.
 func (s *Store) SearchMembers(ctx context.Context, orgID string, q Query) (ms []Member, total int, err error) {
 	if err := checkQuery(&q, false); err != nil {
 		return nil, 0, err
 	}
-	err = s.read(ctx, func(tx Tx) error {
+	err = s.readSearch(ctx, q, func(tx Tx) error {
 		ms, total, err = tx.SearchMembers(ctx, orgID, q)
 		return err
 	})
@@ -42,7 +54,7 @@ func (s *Store) SearchGroups(ctx context.Context, orgID string, q Query) (gs []G
 	if err := checkQuery(&q, true); err != nil {
 		return nil, 0, err
 	}
-	err = s.read(ctx, func(tx Tx) error {
+	err = s.readSearch(ctx, q, func(tx Tx) error {
 		gs, total, err = tx.SearchGroups(ctx, orgID, q)
 		return err
 	})

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,9 +25,20 @@ type Options struct {
 	ResetTTL      time.Duration
 	// Password sets the argon2id cost; the default is OWASP's (19 MiB, 2 passes).
 	Password PasswordParams
-	// HashConcurrency bounds how many password hashes run at once (default NumCPU),
-	// so sign-in floods cannot starve everything else.
+	// HashConcurrency bounds how many password hashes run at once (default
+	// NumCPU/2, at least 1), so sign-in floods cannot starve everything else:
+	// argon2id is pure CPU, and with every core hashing, SCIM and the database
+	// wait (see BenchmarkSCIMUnderSignInFlood in package server).
 	HashConcurrency int
+	// HashQueue bounds how many hashes may wait for a slot (default 8 per
+	// slot); a password check (VerifyPassword) beyond it fails at once with
+	// ErrBusy instead of piling up. Setting a password (HashPassword) waits.
+	HashQueue int
+	// HashDuty (0 < HashDuty <= 1, default 0.5) is the share of its time a
+	// slot spends hashing while others wait: after a hash of d, the slot
+	// rests d × (1/HashDuty − 1). A flood then uses at most HashConcurrency ×
+	// HashDuty cores (NumCPU/4 by default); without waiters there is no rest.
+	HashDuty float64
 	// MaxRetries bounds retries of a transaction after a serialization failure (default 5).
 	MaxRetries int
 }
@@ -34,9 +46,10 @@ type Options struct {
 // Store is the one door for every read and change of idbridge's data. It is
 // safe for concurrent use by many goroutines and by several replicas sharing a database.
 type Store struct {
-	b       Backend
-	opt     Options
-	hashSem chan struct{}
+	b        Backend
+	opt      Options
+	hashSem  chan struct{}
+	hashWait atomic.Int64 // password checks waiting for a hashSem slot
 
 	touchMu    sync.Mutex
 	tokenTouch map[string]time.Time // SCIM token id -> last recorded use, this process
@@ -57,7 +70,13 @@ func New(b Backend, opt Options) *Store {
 		opt.Password = DefaultPasswordParams
 	}
 	if opt.HashConcurrency <= 0 {
-		opt.HashConcurrency = runtime.NumCPU()
+		opt.HashConcurrency = max(1, runtime.NumCPU()/2)
+	}
+	if opt.HashQueue <= 0 {
+		opt.HashQueue = 8 * opt.HashConcurrency
+	}
+	if opt.HashDuty <= 0 || opt.HashDuty > 1 {
+		opt.HashDuty = 0.5
 	}
 	if opt.MaxRetries <= 0 {
 		opt.MaxRetries = 5
@@ -97,6 +116,29 @@ func (s *Store) write(ctx context.Context, fn func(tx Tx, now time.Time) error) 
 // read runs fn in a read-only transaction.
 func (s *Store) read(ctx context.Context, fn func(tx Tx) error) error {
 	return s.b.ReadTx(ctx, fn)
+}
+
+// statementReader is a Backend that runs a single read statement outside an
+// explicit transaction: the statement is its own transaction (one snapshot),
+// and the round trips of BEGIN and COMMIT are saved. A second statement of fn
+// fails with ErrOneStatement, and nothing may write.
+type statementReader interface {
+	ReadStatement(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// ErrOneStatement is a statementReader's answer to a second statement.
+var ErrOneStatement = errors.New("store: a second statement outside a transaction")
+
+// readOne runs fn, a read of one statement or more: alone when the backend
+// can (statementReader) and fn makes one statement, otherwise (again) in a
+// read-only transaction. fn must be safe to run twice.
+func (s *Store) readOne(ctx context.Context, fn func(tx Tx) error) error {
+	if r, ok := s.b.(statementReader); ok {
+		if err := r.ReadStatement(ctx, fn); !errors.Is(err, ErrOneStatement) {
+			return err
+		}
+	}
+	return s.read(ctx, fn)
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }

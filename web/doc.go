@@ -19,7 +19,10 @@
 // signed in to that org; another org's id answers 404. Errors are JSON
 // {"error": "...", "rule": N}, mapped from store errors in one function
 // (errorStatus). Password sign-in and reset requests are rate-limited per
-// account and per client IP with in-memory token buckets (per replica).
+// account and per client IP with in-memory token buckets (per replica); a
+// refused sign-in (429, or 503 when the store's hashing queue is full,
+// store.ErrBusy) is answered after Options.RejectHold, so a client looping on
+// refusals cannot turn them into thousands of requests a second.
 //
 // An admin's test sign-in (rule 12) starts from a button on /account (a POST
 // to the admin API); the provider keeps, in its server-side flow state, a

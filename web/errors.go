@@ -41,6 +41,8 @@ func errorStatus(err error) (code int, msg string, rule store.Rule) {
 		return http.StatusForbidden, trimKind(err, store.ErrForbidden), 0
 	case errors.Is(err, store.ErrUnauthenticated):
 		return http.StatusUnauthorized, trimKind(err, store.ErrUnauthenticated), 0
+	case errors.Is(err, store.ErrBusy):
+		return http.StatusServiceUnavailable, "too many sign-ins are being checked right now; try again in a moment", 0
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return http.StatusServiceUnavailable, "temporarily unavailable; try again shortly", 0
 	}

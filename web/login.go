@@ -159,6 +159,7 @@ func (w *Web) loginPassword(rw http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	p := page{Title: "Sign in with your password", Email: email, OrgID: r.PostFormValue("org"), ReturnTo: safeReturnTo(r.PostFormValue("return_to"))}
 	if ok, wait := w.signIn.allow(limitKeys(r, email)...); !ok {
+		w.holdRejected(r)
 		w.tooMany(rw, r, wait)
 		return
 	}
@@ -177,6 +178,9 @@ func (w *Web) loginPassword(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	acc, err := w.st.PasswordSignIn(r.Context(), p.OrgID, email, r.PostFormValue("password"))
+	if errors.Is(err, store.ErrBusy) {
+		w.holdRejected(r)
+	}
 	if err != nil {
 		w.fail(rw, r, "password", p, err)
 		return

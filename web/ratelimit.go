@@ -103,6 +103,23 @@ func limitKeys(r *http.Request, email string) []string {
 	return keys
 }
 
+// holdRejected waits Options.RejectHold (or until the client goes away)
+// before a refused sign-in is answered, unless MaxHeld already wait.
+func (w *Web) holdRejected(r *http.Request) {
+	select {
+	case w.held <- struct{}{}:
+		defer func() { <-w.held }()
+	default:
+		return
+	}
+	t := time.NewTimer(w.opt.RejectHold)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+}
+
 // tooMany answers 429 with Retry-After and a readable page.
 func (w *Web) tooMany(rw http.ResponseWriter, r *http.Request, wait time.Duration) {
 	secs := int(math.Ceil(wait.Seconds()))

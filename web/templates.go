@@ -84,7 +84,10 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, code int, name str
 // errors are logged here, once, and shown as a generic sentence.
 func (w *Web) fail(rw http.ResponseWriter, r *http.Request, name string, p page, err error) {
 	code, msg, _ := errorStatus(err)
-	if code >= 500 && !errors.Is(err, context.Canceled) {
+	if errors.Is(err, store.ErrBusy) { // a sign-in flood: answered before any hashing
+		rw.Header().Set("Retry-After", "1")
+		w.log.Warn("web.busy", "path", r.URL.Path)
+	} else if code >= 500 && !errors.Is(err, context.Canceled) {
 		w.log.Error("web.error", "err", err, "path", r.URL.Path, "request_id", rw.Header().Get("X-Request-Id"))
 		msg = "Something went wrong on our side. Try again in a moment."
 	} else if code == http.StatusNotFound {

@@ -24,6 +24,15 @@ type Options struct {
 	// ResetLimit bounds "forgot password" requests the same way.
 	SignInLimit Limit
 	ResetLimit  Limit
+	// RejectHold (default 1s) is how long the answer to a refused password
+	// sign-in (429 over the limit, 503 when the hashing queue is full) is held
+	// back, for at most MaxHeld (default 4096) requests at once: a client
+	// looping on refusals then makes about one attempt a second per
+	// connection instead of thousands, which would starve SCIM of CPU
+	// (BenchmarkSCIMUnderSignInFlood in package server). A held request costs
+	// a parked goroutine, no CPU.
+	RejectHold time.Duration
+	MaxHeld    int
 	// Now is the clock of the rate limiters (default time.Now).
 	Now func() time.Time
 }
@@ -44,6 +53,7 @@ type Web struct {
 	pages     *pages
 	signIn    *limiters
 	reset     *limiters
+	held      chan struct{} // one per refused sign-in being held back
 }
 
 var _ sso.Finisher = (*Web)(nil)
@@ -64,11 +74,17 @@ func New(st *store.Store, opt Options, log *slog.Logger, providers ...sso.Provid
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.RejectHold <= 0 {
+		opt.RejectHold = time.Second
+	}
+	if opt.MaxHeld <= 0 {
+		opt.MaxHeld = 4096
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	w := &Web{st: st, opt: opt, log: log, providers: map[store.ConnectionKind]sso.Provider{},
-		csrf: http.NewCrossOriginProtection(), pages: mustPages()}
+		csrf: http.NewCrossOriginProtection(), pages: mustPages(), held: make(chan struct{}, opt.MaxHeld)}
 	if u, err := url.Parse(opt.BaseURL); err == nil && u.Scheme == "https" {
 		w.secure = true
 	}

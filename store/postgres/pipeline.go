@@ -16,7 +16,7 @@ import (
 // through sqlstore.Pipeliner go in one pgx batch (one round trip) with the
 // next statement or with COMMIT. Statements still run one after the other,
 // in order, inside the transaction. CreateMember with an invitation costs
-// four round trips this way instead of ten (pipeline_test.go).
+// three round trips this way instead of ten (pipeline_test.go).
 type pipeTx struct {
 	conn *pgxpool.Conn
 	// begin is BEGIN and the transaction's SET LOCALs while they are unsent.

@@ -33,8 +33,9 @@ func (c *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQ
 func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
 // TestCreateMemberRoundTrips guards the pipelining (pipeline.go): a create
-// with an invitation was ten round trips, one per statement; it is four:
-// BEGIN+org, account by email, account+membership, token+outbox+audit+COMMIT.
+// with an invitation was ten round trips, one per statement; it is three:
+// BEGIN+org, account by email, account+membership+token+outbox+audit+COMMIT
+// (a new account's membership is queued: InsertNewAccountMembership).
 func TestCreateMemberRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, pgtest.NewDatabase(t))
@@ -70,8 +71,8 @@ func TestCreateMemberRoundTrips(t *testing.T) {
 		}
 	}
 	t.Logf("CreateMember with invitation: %d round trips, %d statements", cnt.trips.Load(), cnt.statements.Load())
-	if n := cnt.trips.Load(); n > 4 {
-		t.Errorf("CreateMember took %d round trips, want at most 4", n)
+	if n := cnt.trips.Load(); n > 3 {
+		t.Errorf("CreateMember took %d round trips, want at most 3", n)
 	}
 }
 
@@ -146,4 +147,93 @@ func uuidV7(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return u.String()
+}
+
+// TestSCIMLookupRoundTrips guards the SCIM hot path: the token check and a
+// filter lookup are one statement each, outside any transaction (two round
+// trips for a lookup, once four); a full first page still gets its COUNT from
+// the same snapshot (a read-only transaction), and a member add to a group
+// queues the group's new updated_at with the commit.
+func TestSCIMLookupRoundTrips(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cnt := &roundTrips{}
+	cfg := db.cfg.Copy()
+	cfg.ConnConfig.Tracer = cnt
+	db.pool.Close()
+	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, store.Options{BaseURL: "http://idbridge.test"})
+	support := store.SupportActor("test")
+	c, err := st.CreateCompany(ctx, support, "C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := st.CreateOrg(ctx, support, store.NewOrg{CompanyID: c.ID, Name: "O", Domains: []string{"rt.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := st.CreateSCIMToken(ctx, support, o.ID, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 3 {
+		m, err := st.CreateMember(ctx, support, o.ID, store.NewMember{Email: "u" + strconv.Itoa(i) + "@rt.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.Account.ID)
+	}
+	g, err := st.CreateGroup(ctx, support, o.ID, store.NewGroup{DisplayName: "G"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trips := func(name string, want int64, fn func() error) {
+		t.Helper()
+		for range 2 { // the first prepares the statements on its connection
+			cnt.trips.Store(0)
+			if err := fn(); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		if n := cnt.trips.Load(); n != want {
+			t.Errorf("%s: %d round trips, want %d", name, n, want)
+		}
+	}
+	trips("AuthenticateSCIMToken", 1, func() error { _, err := st.AuthenticateSCIMToken(ctx, secret); return err })
+	eq := store.Query{Filter: store.Compare{Field: store.Field{Name: store.FieldUserName}, Op: store.OpEq, Value: "u1@rt.example"}}
+	trips("lookup", 1, func() error {
+		ms, total, err := st.SearchMembers(ctx, o.ID, eq)
+		if err == nil && (len(ms) != 1 || total != 1 || ms[0].Account.ID != ids[1]) {
+			t.Errorf("lookup = %d members, total %d", len(ms), total)
+		}
+		return err
+	})
+	// A full first page: tried alone (1), then BEGIN+page, COUNT, COMMIT (3).
+	full := store.Query{Filter: store.Compare{Field: store.Field{Name: store.FieldEmail}, Op: store.OpEndsWith, Value: "@rt.example"}, Limit: 2}
+	trips("full first page", 4, func() error {
+		ms, total, err := st.SearchMembers(ctx, o.ID, full)
+		if err == nil && (len(ms) != 2 || total != 3) {
+			t.Errorf("full page = %d members, total %d, want 2 and 3", len(ms), total)
+		}
+		return err
+	})
+	i := 0
+	trips("add one member to a group", 4, func() error {
+		_, err := st.UpdateGroup(ctx, support, o.ID, g.ID, store.GroupChange{AddMembers: []store.GroupMember{{AccountID: ids[i]}}})
+		i++
+		return err
+	})
+	if after, err := st.GetGroup(ctx, o.ID, g.ID); err != nil || !after.UpdatedAt.After(g.UpdatedAt) {
+		t.Errorf("group after adds = %+v, %v: want a later updated_at than %v", after, err, g.UpdatedAt)
+	}
 }

@@ -148,6 +148,52 @@ func (db *DB) ReadTx(ctx context.Context, fn func(store.Tx) error) error {
 		func(c sqlstore.Conn) error { return fn(sqlstore.NewReadOnly(c, &dialect)) })
 }
 
+// ReadStatement runs fn, a read of one statement, on a pooled connection
+// without an explicit transaction: the statement is its own transaction (one
+// snapshot), so it costs one round trip instead of the two of BEGIN with it
+// and then COMMIT. A second statement fails with store.ErrOneStatement (the
+// store then runs fn again in ReadTx), a write with an error.
+func (db *DB) ReadStatement(ctx context.Context, fn func(store.Tx) error) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: acquire: %w", translate(err))
+	}
+	defer conn.Release()
+	return fn(sqlstore.NewReadOnly(&oneStatement{conn: conn}, &dialect))
+}
+
+// oneStatement is the sqlstore.Conn of ReadStatement.
+type oneStatement struct {
+	conn *pgxpool.Conn
+	used bool
+}
+
+var errWriteOutsideTx = errors.New("postgres: a write outside a transaction")
+
+func (c *oneStatement) Exec(context.Context, string, ...any) (int64, error) {
+	return 0, errWriteOutsideTx
+}
+
+func (c *oneStatement) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	if c.used {
+		return nil, store.ErrOneStatement
+	}
+	c.used = true
+	rows, err := c.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func (c *oneStatement) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	if c.used {
+		return firstRow{err: store.ErrOneStatement}
+	}
+	c.used = true
+	return c.conn.QueryRow(ctx, q, args...)
+}
+
 // Ready returns nil when the database answers and every migration is applied.
 func (db *DB) Ready(ctx context.Context) error {
 	if err := sqlstore.CheckApplied(ctx, db.pool.QueryRow(ctx, sqlstore.AppliedVersionSQL), db.migrations); err != nil {

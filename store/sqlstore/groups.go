@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/idbridge/idbridge/store"
 )
@@ -41,6 +42,16 @@ func (t *Tx) UpdateGroup(ctx context.Context, g store.Group) error {
 	}
 	return t.execOne(ctx, "update group", `UPDATE groups SET display_name = $3, external_id = $4, updated_at = $5
 		WHERE org_id = $1 AND id = $2`, g.OrgID, g.ID, g.DisplayName, g.ExternalID, t.time(g.UpdatedAt))
+}
+
+// TouchGroup sets only updated_at (a member change). It may be queued
+// (Pipeliner): the caller has read the group in this transaction already.
+func (t *Tx) TouchGroup(ctx context.Context, orgID, groupID string, at time.Time) error {
+	if err := ids(&orgID, &groupID); err != nil {
+		return err
+	}
+	return t.execLater(ctx, "touch group", `UPDATE groups SET updated_at = $3 WHERE org_id = $1 AND id = $2`,
+		orgID, groupID, t.time(at))
 }
 
 // DeleteGroup deletes a group; its member rows go with it (ON DELETE CASCADE).
@@ -114,9 +125,21 @@ func (t *Tx) UpsertGroupMembers(ctx context.Context, orgID, groupID string, memb
 			}
 			q += `($1, $2, ` + a.add(accountID) + `, ` + a.add(string(roles[accountID])) + `)`
 		}
-		_, err := t.exec(ctx, "upsert group members", q+` ON CONFLICT (group_id, account_id) DO UPDATE SET role = excluded.role`, a...)
+		q += ` ON CONFLICT (group_id, account_id) DO UPDATE SET role = excluded.role`
+		// Queued when the Conn pipelines (the row count is not needed): it
+		// goes with the next statement or the commit, failing the transaction.
+		if p, ok := t.c.(Pipeliner); ok && !t.readOnly {
+			return p.Queue(ctx, func(err error) error { return notOrgMember(t.err("upsert group members", err)) }, q, a...)
+		}
+		_, err := t.exec(ctx, "upsert group members", q, a...)
 		return err
 	})
+	return notOrgMember(err)
+}
+
+// notOrgMember is the error of a group member row whose account is not a
+// member of the org (a foreign key failure); other errors pass.
+func notOrgMember(err error) error {
 	if errors.Is(err, ErrForeignKey) {
 		return &store.InvalidError{Field: "members", Detail: "an account is not a member of this organization"}
 	}

@@ -34,6 +34,20 @@ func (t *Tx) InsertMembership(ctx context.Context, m store.Membership) error {
 	return err
 }
 
+// InsertNewAccountMembership inserts the membership of an account inserted in
+// this transaction: no membership of it can exist, so the row count is not
+// needed and the INSERT may be queued (Pipeliner).
+func (t *Tx) InsertNewAccountMembership(ctx context.Context, m store.Membership) error {
+	if err := ids(&m.OrgID, &m.AccountID); err != nil {
+		return err
+	}
+	return t.execLater(ctx, "insert membership", `INSERT INTO memberships (org_id, account_id, user_type, subscription,
+		reports_role, invited_at, disabled, external_id, profile, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		m.OrgID, m.AccountID, string(m.UserType), string(m.Subscription), string(m.ReportsRole), t.optTime(m.InvitedAt),
+		m.Disabled, m.ExternalID, optJSON(m.Profile), t.time(m.CreatedAt), t.time(m.UpdatedAt))
+}
+
 // GetMembership returns one membership.
 func (t *Tx) GetMembership(ctx context.Context, orgID, accountID string, lock store.Lock) (store.Membership, error) {
 	if err := ids(&orgID, &accountID); err != nil {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/idbridge/idbridge/store"
 )
@@ -16,6 +17,44 @@ var raceTests = []test{
 	{name: "race_parallel_wrong_passwords", fn: testRaceWrongPasswords},
 	{name: "race_admins_demote_each_other", fn: testRaceAdmins},
 	{name: "race_invitation_link_used_twice", fn: testRaceInvitation},
+	{name: "race_group_member_adds_and_rename", fn: testRaceGroupMemberAdds},
+}
+
+// testRaceGroupMemberAdds: member adds to one group run together (they do
+// not lock the group row) with a rename (which does): every member lands,
+// the rename is not lost, and the group's UpdatedAt (its ETag) moves.
+func testRaceGroupMemberAdds(e *env) {
+	tn := e.tenant()
+	g := must(e.s.CreateGroup(e.ctx, tn.Actor, tn.ID, store.NewGroup{DisplayName: "Race " + rnd()}))(e)
+	var ids []string
+	for range 8 {
+		ids = append(ids, e.member(tn.ID).Account.ID)
+	}
+	e.clock.Advance(time.Minute)
+	name := "Renamed " + rnd()
+	var fns []func() error
+	for _, id := range ids {
+		fns = append(fns, func() error {
+			_, err := e.s.UpdateGroup(e.ctx, tn.Actor, tn.ID, g.ID, store.GroupChange{AddMembers: []store.GroupMember{{AccountID: id}}})
+			return err
+		})
+	}
+	fns = append(fns, func() error {
+		_, err := e.s.UpdateGroup(e.ctx, tn.Actor, tn.ID, g.ID, store.GroupChange{DisplayName: &name})
+		return err
+	})
+	for i, err := range race(fns...) {
+		if err != nil {
+			e.Errorf("change %d: %v", i, err)
+		}
+	}
+	if got := e.groupMembers(tn.ID, g.ID); len(got) != len(ids) {
+		e.Errorf("members = %v, want the %d added", got, len(ids))
+	}
+	after := must(e.s.GetGroup(e.ctx, tn.ID, g.ID))(e)
+	if after.DisplayName != name || !after.UpdatedAt.After(g.UpdatedAt) {
+		e.Errorf("after the race: %+v, want name %q and a later UpdatedAt than %v", after, name, g.UpdatedAt)
+	}
 }
 
 func testRaceCreateTwoOrgs(e *env) {
