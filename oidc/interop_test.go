@@ -1,11 +1,8 @@
 package oidc
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"html"
 	"io"
 	"net"
@@ -13,9 +10,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,31 +18,10 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/idbridge/idbridge/oidc/oidcpeer"
 	"github.com/idbridge/idbridge/sso"
 	"github.com/idbridge/idbridge/store"
 )
-
-// needPeer returns the path of an independent peer's binary, or skips the
-// test saying why; with IDBRIDGE_REQUIRE_PEERS=1 (CI) it fails instead.
-func needPeer(t testing.TB, what, install string, ok bool) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("IDBRIDGE_REQUIRE_PEERS") == "1" {
-		t.Fatalf("%s is not installed (%s) and IDBRIDGE_REQUIRE_PEERS=1", what, install)
-	}
-	t.Skipf("%s is not installed; install it with: %s", what, install)
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 var (
 	formRe  = regexp.MustCompile(`(?is)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
@@ -107,11 +80,7 @@ func readBody(t *testing.T, resp *http.Response) string {
 // and consent forms driven by a Go client with a cookie jar, PKCE S256
 // required by the OP, the RFC 9207 iss parameter, ID token and userinfo.
 func TestInteropOIDCProviderCodeFlowWithPKCE(t *testing.T) {
-	node, err := exec.LookPath("node")
-	needPeer(t, "node", "apt-get install -y nodejs npm", err == nil)
-	dir, _ := filepath.Abs("testdata/op")
-	_, err = os.Stat(filepath.Join(dir, "node_modules", "oidc-provider"))
-	needPeer(t, "npm package oidc-provider", "npm ci --prefix oidc/testdata/op", err == nil)
+	oidcpeer.Need(t)
 
 	// Our side first: the redirect URI must be known to the OP.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -134,44 +103,18 @@ func TestInteropOIDCProviderCodeFlowWithPKCE(t *testing.T) {
 	defer srv.Close()
 	connID := uuid.NewString()
 
-	port := freePort(t)
-	cmd := exec.Command(node, filepath.Join(dir, "op.mjs"))
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), fmt.Sprintf("OP_PORT=%d", port), "OP_CLIENT_ID=idbridge-test",
-		"OP_CLIENT_SECRET=interop-secret-value-0123456789", "OP_REDIRECT_URI="+p.RedirectURL(connID))
-	out, _ := cmd.StdoutPipe()
-	var opLog bytes.Buffer // its warnings (dev adapter, dev keys, Node version) only matter on failure
-	cmd.Stderr = &opLog
-	if err := cmd.Start(); err != nil {
+	op, err := oidcpeer.Start(oidcpeer.Client{ID: "idbridge-test", Secret: "interop-secret-value-0123456789", RedirectURI: p.RedirectURL(connID)})
+	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		op.Close()
 		if t.Failed() {
-			t.Logf("oidc-provider stderr:\n%s", opLog.String())
+			t.Logf("oidc-provider stderr:\n%s", op.Log())
 		}
 	}()
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == "ready" {
-				ready <- true
-			}
-		}
-		close(ready)
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			t.Fatal("oidc-provider exited before it was ready")
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("oidc-provider did not start within 20s")
-	}
 
-	issuer := fmt.Sprintf("http://127.0.0.1:%d", port)
+	issuer := op.Issuer
 	raw, _ := json.Marshal(Settings{Issuer: issuer, ClientID: "idbridge-test", ClientSecret: "interop-secret-value-0123456789"})
 	settings, err := p.Validate(context.Background(), raw)
 	if err != nil {

@@ -6,8 +6,10 @@ import Provider from 'oidc-provider';
 
 const port = Number(process.env.OP_PORT);
 const issuer = `http://127.0.0.1:${port}`;
+// OP_ACCOUNTS (JSON, optional) adds accounts keyed by login: {"zoe": {"sub": ...}}.
 const accounts = {
   alice: { sub: 'alice', email: 'alice@example.com', email_verified: true, given_name: 'Alice', family_name: 'Liddell' },
+  ...JSON.parse(process.env.OP_ACCOUNTS || '{}'),
 };
 
 const provider = new Provider(issuer, {
