@@ -16,32 +16,25 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/idbridge/idbridge/sso"
+	"github.com/idbridge/idbridge/sso/ssotest"
 	"github.com/idbridge/idbridge/store"
 )
 
 type fixture struct {
 	op     *fakeOP
-	st     *memStore
-	fin    *recorder
+	st     *ssotest.Store
+	fin    *ssotest.Recorder
 	p      *Provider
 	router chi.Router
 	c      store.Connection
 	log    *bytes.Buffer
 }
 
-func testSealer(t testing.TB) *sso.Sealer {
-	s, err := sso.NewSealer([]byte(strings.Repeat("test-secret-key-", 3)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func newFixture(t *testing.T) *fixture {
-	f := &fixture{op: newFakeOP(t), st: &memStore{conns: map[string]store.Connection{}, flows: map[string]store.SSOFlow{}},
-		fin: &recorder{}, log: &bytes.Buffer{}}
+	f := &fixture{op: newFakeOP(t), st: ssotest.NewStore(),
+		fin: &ssotest.Recorder{}, log: &bytes.Buffer{}}
 	var err error
-	f.p, err = New(f.st, f.fin, Options{BaseURL: "https://idbridge.test", Sealer: testSealer(t),
+	f.p, err = New(f.st, f.fin, Options{BaseURL: "https://idbridge.test", Sealer: ssotest.Sealer(t),
 		Fetch: sso.FetchOptions{AllowPrivate: true}, Log: slog.New(slog.NewTextHandler(f.log, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +52,7 @@ func (f *fixture) addConnection(t *testing.T) store.Connection {
 		t.Fatal(err)
 	}
 	c := store.Connection{ID: uuid.NewString(), OrgID: uuid.NewString(), Kind: store.ConnectionOIDC, Settings: settings, UpdatedAt: time.Now()}
-	f.st.conns[c.ID] = c
+	f.st.Put(c)
 	return c
 }
 
@@ -84,13 +77,13 @@ func (f *fixture) callback(t *testing.T, c store.Connection, params map[string]s
 	for k, v := range params {
 		q.Set(k, v)
 	}
-	nRes, nErr := len(f.fin.results), len(f.fin.errs)
+	nRes, nErr := len(f.fin.Results), len(f.fin.Errs)
 	f.router.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/oidc/"+c.ID+"/callback?"+q.Encode(), nil))
 	switch {
-	case len(f.fin.results) > nRes:
-		return f.fin.results[nRes], nil
-	case len(f.fin.errs) > nErr:
-		return sso.Result{}, f.fin.errs[nErr]
+	case len(f.fin.Results) > nRes:
+		return f.fin.Results[nRes], nil
+	case len(f.fin.Errs) > nErr:
+		return sso.Result{}, f.fin.Errs[nErr]
 	}
 	t.Fatal("the finisher was not called")
 	return sso.Result{}, nil
@@ -197,7 +190,7 @@ func TestClientSecretNeverStoredLoggedOrReturned(t *testing.T) {
 
 func TestDiscoveryRefusesPrivateAddresses(t *testing.T) {
 	f := newFixture(t)
-	strict, err := New(f.st, f.fin, Options{BaseURL: "https://idbridge.test", Sealer: testSealer(t)})
+	strict, err := New(f.st, f.fin, Options{BaseURL: "https://idbridge.test", Sealer: ssotest.Sealer(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

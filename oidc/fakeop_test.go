@@ -1,7 +1,6 @@
 package oidc
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -17,7 +16,6 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/idbridge/idbridge/sso"
-	"github.com/idbridge/idbridge/store"
 )
 
 // fakeOP is a small in-process OpenID Provider whose answers a test can
@@ -116,60 +114,4 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 	idToken, _ := obj.CompactSerialize()
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "at-" + g.sub, "token_type": "Bearer", "expires_in": 300, "id_token": idToken})
-}
-
-// memStore is an in-memory Store for the fast tests.
-type memStore struct {
-	mu    sync.Mutex
-	conns map[string]store.Connection
-	flows map[string]store.SSOFlow
-}
-
-func (m *memStore) ConnectionByID(_ context.Context, id string) (store.Connection, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.conns[id]
-	if !ok {
-		return c, store.ErrNotFound
-	}
-	return c, nil
-}
-
-func (m *memStore) SaveSSOFlow(_ context.Context, key, conn string, data json.RawMessage, ttl time.Duration) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.flows[key] = store.SSOFlow{Key: key, ConnectionID: conn, Data: data, ExpiresAt: time.Now().Add(ttl)}
-	return nil
-}
-
-func (m *memStore) ConsumeSSOFlow(_ context.Context, key string) (store.SSOFlow, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f, ok := m.flows[key]
-	delete(m.flows, key)
-	if !ok || time.Now().After(f.ExpiresAt) {
-		return f, store.ErrNotFound
-	}
-	return f, nil
-}
-
-// recorder is a test sso.Finisher.
-type recorder struct {
-	mu      sync.Mutex
-	results []sso.Result
-	errs    []error
-}
-
-func (f *recorder) FinishSSO(w http.ResponseWriter, _ *http.Request, res sso.Result) {
-	f.mu.Lock()
-	f.results = append(f.results, res)
-	f.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (f *recorder) FailSSO(w http.ResponseWriter, _ *http.Request, _ store.Connection, err error) {
-	f.mu.Lock()
-	f.errs = append(f.errs, err)
-	f.mu.Unlock()
-	http.Error(w, "sign-in failed", http.StatusForbidden)
 }

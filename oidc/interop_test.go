@@ -3,14 +3,11 @@ package oidc
 import (
 	"context"
 	"encoding/json"
-	"html"
-	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,60 +17,9 @@ import (
 
 	"github.com/idbridge/idbridge/oidc/oidcpeer"
 	"github.com/idbridge/idbridge/sso"
+	"github.com/idbridge/idbridge/sso/ssotest"
 	"github.com/idbridge/idbridge/store"
 )
-
-var (
-	formRe  = regexp.MustCompile(`(?is)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
-	inputRe = regexp.MustCompile(`(?is)<input([^>]*)>`)
-	attrRe  = regexp.MustCompile(`(?is)\b(name|value)="([^"]*)"`)
-)
-
-// submitForm posts the first form of page (relative to base) with its
-// inputs, overridden by fields, and returns the final response.
-func submitForm(t *testing.T, client *http.Client, base *url.URL, page string, fields map[string]string) *http.Response {
-	t.Helper()
-	m := formRe.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no form in page:\n%s", page)
-	}
-	vals := url.Values{}
-	for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-		var name, value string
-		for _, a := range attrRe.FindAllStringSubmatch(in[1], -1) {
-			if strings.EqualFold(a[1], "name") {
-				name = html.UnescapeString(a[2])
-			} else {
-				value = html.UnescapeString(a[2])
-			}
-		}
-		if name != "" {
-			vals.Set(name, value)
-		}
-	}
-	for k, v := range fields {
-		vals.Set(k, v)
-	}
-	action, err := base.Parse(html.UnescapeString(m[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := client.PostForm(action.String(), vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
-}
-
-func readBody(t *testing.T, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
 
 // TestInteropOIDCProviderCodeFlowWithPKCE signs in through node
 // oidc-provider (OpenID-certified, independent of go-oidc): its dev login
@@ -88,9 +34,9 @@ func TestInteropOIDCProviderCodeFlowWithPKCE(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	st := &memStore{conns: map[string]store.Connection{}, flows: map[string]store.SSOFlow{}}
-	fin := &recorder{}
-	p, err := New(st, fin, Options{BaseURL: base, Sealer: testSealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
+	st := ssotest.NewStore()
+	fin := &ssotest.Recorder{}
+	p, err := New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +67,7 @@ func TestInteropOIDCProviderCodeFlowWithPKCE(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := store.Connection{ID: connID, OrgID: uuid.NewString(), Kind: store.ConnectionOIDC, Settings: settings, UpdatedAt: time.Now()}
-	st.conns[c.ID] = c
+	st.Put(c)
 
 	w := httptest.NewRecorder()
 	if err := p.Start(w, httptest.NewRequest("GET", "/login", nil), c, "/account", false); err != nil {
@@ -134,17 +80,17 @@ func TestInteropOIDCProviderCodeFlowWithPKCE(t *testing.T) {
 		t.Fatal(err)
 	}
 	opURL, _ := url.Parse(issuer)
-	page := readBody(t, resp) // the dev login form
-	resp = submitForm(t, client, resp.Request.URL, page, map[string]string{"login": "alice", "password": "any"})
-	page = readBody(t, resp) // the consent form
+	page := ssotest.ReadBody(t, resp) // the dev login form
+	resp = ssotest.SubmitForm(t, client, resp.Request.URL, page, map[string]string{"login": "alice", "password": "any"})
+	page = ssotest.ReadBody(t, resp) // the consent form
 	if resp.StatusCode == http.StatusOK && strings.Contains(page, "<form") {
-		resp = submitForm(t, client, opURL, page, nil)
-		page = readBody(t, resp)
+		resp = ssotest.SubmitForm(t, client, opURL, page, nil)
+		page = ssotest.ReadBody(t, resp)
 	}
-	if len(fin.results) != 1 {
-		t.Fatalf("no sign-in: status %d at %s, errors %v\n%s", resp.StatusCode, resp.Request.URL, fin.errs, page)
+	if len(fin.Results) != 1 {
+		t.Fatalf("no sign-in: status %d at %s, errors %v\n%s", resp.StatusCode, resp.Request.URL, fin.Errs, page)
 	}
-	res := fin.results[0]
+	res := fin.Results[0]
 	want := sso.Identity{Subject: "alice", Email: "alice@example.com", EmailVerified: true, GivenName: "Alice", FamilyName: "Liddell"}
 	if res.Identity != want || res.ReturnTo != "/account" {
 		t.Fatalf("result = %+v, want %+v", res, want)

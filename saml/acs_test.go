@@ -19,19 +19,20 @@ import (
 	"github.com/go-chi/chi/v5"
 	dsig "github.com/russellhaering/goxmldsig"
 
+	"github.com/idbridge/idbridge/sso/ssotest"
 	"github.com/idbridge/idbridge/store"
 )
 
 type fixture struct {
-	st  *memStore
-	fin *recorder
+	st  *ssotest.Store
+	fin *ssotest.Recorder
 	p   *Provider
 	idp *testIdP
 	c   store.Connection
 }
 
 func newFixture(t testing.TB, allowIdPInitiated bool) *fixture {
-	f := &fixture{st: newMemStore(), fin: &recorder{}, idp: newTestIdP(t)}
+	f := &fixture{st: ssotest.NewStore(), fin: &ssotest.Recorder{}, idp: newTestIdP(t)}
 	f.p = newTestProvider(t, f.st, f.fin)
 	f.c = addConnection(t, f.p, f.st, f.idp, allowIdPInitiated)
 	return f
@@ -99,12 +100,12 @@ func TestACSOverHTTP(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if code := post(); code != http.StatusNoContent || len(f.fin.results) != 1 {
-		t.Fatalf("first POST: %d, errors %v", code, f.fin.errs)
+	if code := post(); code != http.StatusNoContent || len(f.fin.Results) != 1 {
+		t.Fatalf("first POST: %d, errors %v", code, f.fin.Errs)
 	}
 	// The same SAMLResponse posted twice: the request id is single-use.
-	if code := post(); code != http.StatusForbidden || !errors.Is(f.fin.errs[0], ErrUnknownRequest) {
-		t.Fatalf("replayed POST: %d, errors %v", code, f.fin.errs)
+	if code := post(); code != http.StatusForbidden || !errors.Is(f.fin.Errs[0], ErrUnknownRequest) {
+		t.Fatalf("replayed POST: %d, errors %v", code, f.fin.Errs)
 	}
 	big := strings.Repeat("A", 400<<10)
 	resp, err := http.PostForm(srv.URL+"/saml/"+f.c.ID+"/acs", url.Values{"SAMLResponse": {big}})
@@ -112,8 +113,8 @@ func TestACSOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if !errors.Is(f.fin.errs[len(f.fin.errs)-1], ErrResponseTooLarge) {
-		t.Fatalf("oversized SAMLResponse: %v", f.fin.errs)
+	if !errors.Is(f.fin.Errs[len(f.fin.Errs)-1], ErrResponseTooLarge) {
+		t.Fatalf("oversized SAMLResponse: %v", f.fin.Errs)
 	}
 }
 
@@ -241,7 +242,7 @@ func TestMetadataPerConnection(t *testing.T) {
 }
 
 func TestAttributeMapping(t *testing.T) {
-	st, fin := newMemStore(), &recorder{}
+	st, fin := ssotest.NewStore(), &ssotest.Recorder{}
 	p := newTestProvider(t, st, fin)
 	idp := newTestIdP(t)
 	c := addConnection(t, p, st, idp, true)

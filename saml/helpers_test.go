@@ -10,9 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,94 +19,15 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/idbridge/idbridge/sso"
+	"github.com/idbridge/idbridge/sso/ssotest"
 	"github.com/idbridge/idbridge/store"
 )
 
 const testBase = "https://idbridge.test"
 
-// memStore is an in-memory Store for the fast tests; the store's own
-// conformance suite and TestReplayAcrossReplicas run the real backends.
-type memStore struct {
-	mu    sync.Mutex
-	conns map[string]store.Connection
-	flows map[string]store.SSOFlow
-	used  map[string]bool
-}
-
-func newMemStore() *memStore {
-	return &memStore{conns: map[string]store.Connection{}, flows: map[string]store.SSOFlow{}, used: map[string]bool{}}
-}
-
-func (m *memStore) ConnectionByID(_ context.Context, id string) (store.Connection, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.conns[id]
-	if !ok {
-		return c, store.ErrNotFound
-	}
-	return c, nil
-}
-
-func (m *memStore) SaveSSOFlow(_ context.Context, key, conn string, data json.RawMessage, ttl time.Duration) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.flows[key] = store.SSOFlow{Key: key, ConnectionID: conn, Data: data, ExpiresAt: time.Now().Add(ttl)}
-	return nil
-}
-
-func (m *memStore) ConsumeSSOFlow(_ context.Context, key string) (store.SSOFlow, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	f, ok := m.flows[key]
-	delete(m.flows, key)
-	if !ok || time.Now().After(f.ExpiresAt) {
-		return f, store.ErrNotFound
-	}
-	return f, nil
-}
-
-func (m *memStore) UseAssertionID(_ context.Context, conn, id string, _ time.Time) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.used[conn+" "+id] {
-		return store.ErrReplay
-	}
-	m.used[conn+" "+id] = true
-	return nil
-}
-
-// recorder is a test sso.Finisher.
-type recorder struct {
-	mu      sync.Mutex
-	results []sso.Result
-	errs    []error
-}
-
-func (f *recorder) FinishSSO(w http.ResponseWriter, _ *http.Request, res sso.Result) {
-	f.mu.Lock()
-	f.results = append(f.results, res)
-	f.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (f *recorder) FailSSO(w http.ResponseWriter, _ *http.Request, _ store.Connection, err error) {
-	f.mu.Lock()
-	f.errs = append(f.errs, err)
-	f.mu.Unlock()
-	http.Error(w, "sign-in failed", http.StatusForbidden)
-}
-
-func testSealer(t testing.TB) *sso.Sealer {
-	s, err := sso.NewSealer([]byte(strings.Repeat("test-secret-key-", 3)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func newTestProvider(t testing.TB, st Store, fin sso.Finisher) *Provider {
 	t.Helper()
-	p, err := New(st, fin, Options{BaseURL: testBase, Sealer: testSealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
+	p, err := New(st, fin, Options{BaseURL: testBase, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +69,7 @@ func (idp *testIdP) metadata() string {
 }
 
 // addConnection validates settings for idp through p and stores the connection.
-func addConnection(t testing.TB, p *Provider, st *memStore, idp *testIdP, allowIdPInitiated bool) store.Connection {
+func addConnection(t testing.TB, p *Provider, st *ssotest.Store, idp *testIdP, allowIdPInitiated bool) store.Connection {
 	t.Helper()
 	raw, _ := json.Marshal(Settings{IDPMetadataXML: idp.metadata(), AllowIDPInitiated: allowIdPInitiated})
 	settings, err := p.Validate(context.Background(), raw)
@@ -159,9 +78,8 @@ func addConnection(t testing.TB, p *Provider, st *memStore, idp *testIdP, allowI
 	}
 	c := store.Connection{ID: uuid.NewString(), OrgID: uuid.NewString(), Kind: store.ConnectionSAML, Name: "idp",
 		Settings: settings, UpdatedAt: time.Now()}
-	st.mu.Lock()
-	st.conns[c.ID] = c
-	st.mu.Unlock()
+	st.Put(c)
+
 	return c
 }
 

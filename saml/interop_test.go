@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"html"
-	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/idbridge/idbridge/saml/samlpeer"
 	"github.com/idbridge/idbridge/sso"
+	"github.com/idbridge/idbridge/sso/ssotest"
 	"github.com/idbridge/idbridge/store"
 )
 
@@ -42,8 +42,8 @@ func interopSSP(t *testing.T, encrypt bool) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	st, fin := newMemStore(), &recorder{}
-	p, err := New(st, fin, Options{BaseURL: base, Sealer: testSealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
+	st, fin := ssotest.NewStore(), &ssotest.Recorder{}
+	p, err := New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func interopSSP(t *testing.T, encrypt bool) {
 		t.Fatal(err)
 	}
 	c := store.Connection{ID: connID, OrgID: uuid.NewString(), Kind: store.ConnectionSAML, Settings: settings, UpdatedAt: time.Now()}
-	st.conns[c.ID] = c
+	st.Put(c)
 	s, _ := ParseSettings(settings)
 	if err := idp.AddSP(p.EntityID(c.ID), p.ACSURL(c.ID), s.SPCertificate, encrypt); err != nil {
 		t.Fatal(err)
@@ -93,12 +93,12 @@ func interopSSP(t *testing.T, encrypt bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := readBody(t, resp) // the login form
+	page := ssotest.ReadBody(t, resp) // the login form
 	if !strings.Contains(page, "AuthState") {
 		t.Fatalf("no login form at %s (%d):\n%s", resp.Request.URL, resp.StatusCode, page)
 	}
-	resp = submitForm(t, client, resp.Request.URL, page, map[string]string{"username": "alice", "password": "alicepw"})
-	page = readBody(t, resp) // the auto-POST form to our ACS
+	resp = ssotest.SubmitForm(t, client, resp.Request.URL, page, map[string]string{"username": "alice", "password": "alicepw"})
+	page = ssotest.ReadBody(t, resp) // the auto-POST form to our ACS
 	m := regexp.MustCompile(`name="SAMLResponse" value="([^"]+)"`).FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no SAMLResponse form (%d):\n%s", resp.StatusCode, page)
@@ -107,13 +107,13 @@ func interopSSP(t *testing.T, encrypt bool) {
 	if got := bytes.Contains(doc, []byte("EncryptedAssertion")); got != encrypt {
 		t.Fatalf("EncryptedAssertion present = %v, want %v", got, encrypt)
 	}
-	resp = submitForm(t, client, resp.Request.URL, page, nil)
-	_ = readBody(t, resp)
+	resp = ssotest.SubmitForm(t, client, resp.Request.URL, page, nil)
+	_ = ssotest.ReadBody(t, resp)
 	elapsed := time.Since(t0)
-	if len(fin.results) != 1 {
-		t.Fatalf("no sign-in: status %d, errors %v", resp.StatusCode, fin.errs)
+	if len(fin.Results) != 1 {
+		t.Fatalf("no sign-in: status %d, errors %v", resp.StatusCode, fin.Errs)
 	}
-	res := fin.results[0]
+	res := fin.Results[0]
 	want := sso.Identity{Subject: "alice@example.com", Email: "alice@example.com", EmailVerified: true, GivenName: "Alice", FamilyName: "Liddell"}
 	if res.Identity != want || res.ReturnTo != "/account" {
 		t.Fatalf("result = %+v, want %+v", res, want)
@@ -125,60 +125,8 @@ func interopSSP(t *testing.T, encrypt bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = readBody(t, resp)
-	if resp.StatusCode != http.StatusForbidden || len(fin.results) != 1 {
-		t.Fatalf("replayed SAMLResponse: status %d, results %d", resp.StatusCode, len(fin.results))
+	_ = ssotest.ReadBody(t, resp)
+	if resp.StatusCode != http.StatusForbidden || len(fin.Results) != 1 {
+		t.Fatalf("replayed SAMLResponse: status %d, results %d", resp.StatusCode, len(fin.Results))
 	}
-}
-
-var (
-	formRe  = regexp.MustCompile(`(?is)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
-	inputRe = regexp.MustCompile(`(?is)<input([^>]*)>`)
-	attrRe  = regexp.MustCompile(`(?is)\b(name|value)="([^"]*)"`)
-)
-
-// submitForm posts the first form of page (relative to base) with its
-// inputs, overridden by fields, and returns the response.
-func submitForm(t *testing.T, client *http.Client, base *url.URL, page string, fields map[string]string) *http.Response {
-	t.Helper()
-	m := formRe.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no form in page:\n%s", page)
-	}
-	vals := url.Values{}
-	for _, in := range inputRe.FindAllStringSubmatch(m[2], -1) {
-		var name, value string
-		for _, a := range attrRe.FindAllStringSubmatch(in[1], -1) {
-			if strings.EqualFold(a[1], "name") {
-				name = html.UnescapeString(a[2])
-			} else {
-				value = html.UnescapeString(a[2])
-			}
-		}
-		if name != "" {
-			vals.Set(name, value)
-		}
-	}
-	for k, v := range fields {
-		vals.Set(k, v)
-	}
-	action, err := base.Parse(html.UnescapeString(m[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := client.PostForm(action.String(), vals)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
-}
-
-func readBody(t *testing.T, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/idbridge/idbridge/sso/ssotest"
 	"github.com/idbridge/idbridge/store"
 	"github.com/idbridge/idbridge/store/postgres"
 	"github.com/idbridge/idbridge/store/postgres/pgtest"
@@ -77,7 +78,7 @@ func testReplayAcrossReplicas(t *testing.T, b store.Backend) {
 	ctx := context.Background()
 	idp := newTestIdP(t)
 	stA, stB := store.New(b, store.Options{}), store.New(b, store.Options{})
-	pA, pB := newTestProvider(t, stA, &recorder{}), newTestProvider(t, stB, &recorder{})
+	pA, pB := newTestProvider(t, stA, &ssotest.Recorder{}), newTestProvider(t, stB, &ssotest.Recorder{})
 	c := dbConnection(t, stA, pA, idp, true)
 
 	doc := signedResponse(t, pA, c, idp, resp{})
@@ -113,7 +114,7 @@ func BenchmarkACSPostgreSQL(b *testing.B) {
 	ctx := context.Background()
 	st := store.New(openPostgres(b), store.Options{})
 	idp := newTestIdP(b)
-	p := newTestProvider(b, st, &recorder{})
+	p := newTestProvider(b, st, &ssotest.Recorder{})
 	c := dbConnection(b, st, p, idp, false)
 	docs := make([][]byte, b.N)
 	for i := range docs {

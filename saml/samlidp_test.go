@@ -20,6 +20,7 @@ import (
 	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/idbridge/idbridge/sso"
+	"github.com/idbridge/idbridge/sso/ssotest"
 	"github.com/idbridge/idbridge/store"
 )
 
@@ -60,8 +61,8 @@ func crewjamFlow(t *testing.T, method string) ([]sso.Result, []error) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	st, fin := newMemStore(), &recorder{}
-	p, err := New(st, fin, Options{BaseURL: base, Sealer: testSealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
+	st, fin := ssotest.NewStore(), &ssotest.Recorder{}
+	p, err := New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func crewjamFlow(t *testing.T, method string) ([]sso.Result, []error) {
 		t.Fatal(err)
 	}
 	c := store.Connection{ID: uuid.NewString(), OrgID: uuid.NewString(), Kind: store.ConnectionSAML, Settings: settings, UpdatedAt: time.Now()}
-	st.conns[c.ID] = c
+	st.Put(c)
 	resp, err := http.Get(p.EntityID(c.ID))
 	if err != nil {
 		t.Fatal(err)
@@ -120,16 +121,16 @@ func crewjamFlow(t *testing.T, method string) ([]sso.Result, []error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := readBody(t, resp) // login form
-	resp = submitForm(t, client, resp.Request.URL, page, map[string]string{"user": "alice", "password": "alicepw"})
-	_ = readBody(t, resp) // samlidp answers its login with the session (and a cookie)
+	page := ssotest.ReadBody(t, resp) // login form
+	resp = ssotest.SubmitForm(t, client, resp.Request.URL, page, map[string]string{"user": "alice", "password": "alicepw"})
+	_ = ssotest.ReadBody(t, resp) // samlidp answers its login with the session (and a cookie)
 	if resp, err = client.Get(w.Header().Get("Location")); err != nil {
 		t.Fatal(err)
 	}
-	page = readBody(t, resp) // now the auto-POST to our ACS
-	resp = submitForm(t, client, resp.Request.URL, page, nil)
-	_ = readBody(t, resp)
-	return fin.results, fin.errs
+	page = ssotest.ReadBody(t, resp) // now the auto-POST to our ACS
+	resp = ssotest.SubmitForm(t, client, resp.Request.URL, page, nil)
+	_ = ssotest.ReadBody(t, resp)
+	return fin.Results, fin.Errs
 }
 
 type quietLogger struct{}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/idbridge/idbridge/sso"
+	"github.com/idbridge/idbridge/sso/ssotest"
 	"github.com/idbridge/idbridge/store"
 )
 
@@ -26,9 +27,9 @@ func TestValidateSettings(t *testing.T) {
 	}))
 	defer srv.Close()
 	ctx := context.Background()
-	st := newMemStore()
-	open := newTestProvider(t, st, &recorder{}) // AllowPrivate: true
-	strict, err := New(st, &recorder{}, Options{BaseURL: testBase, Sealer: testSealer(t)})
+	st := ssotest.NewStore()
+	open := newTestProvider(t, st, &ssotest.Recorder{}) // AllowPrivate: true
+	strict, err := New(st, &ssotest.Recorder{}, Options{BaseURL: testBase, Sealer: ssotest.Sealer(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestValidateSettings(t *testing.T) {
 			t.Fatal(err)
 		}
 		other, _ := sso.NewSealer([]byte(strings.Repeat("another-server-key", 2)))
-		o2, _ := New(st, &recorder{}, Options{BaseURL: testBase, Sealer: other})
+		o2, _ := New(st, &ssotest.Recorder{}, Options{BaseURL: testBase, Sealer: other})
 		if _, _, err := o2.openKeyPair(s); err == nil {
 			t.Fatal("another server key opened the SP key")
 		}
@@ -96,15 +97,15 @@ func TestRefreshUsesRotatedIdPCertificate(t *testing.T) {
 	served := oldIdP.metadata()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(served)) }))
 	defer srv.Close()
-	st := newMemStore()
-	p := newTestProvider(t, st, &recorder{})
+	st := ssotest.NewStore()
+	p := newTestProvider(t, st, &ssotest.Recorder{})
 	raw, _ := json.Marshal(Settings{IDPMetadataURL: srv.URL, AllowIDPInitiated: true})
 	settings, err := p.Validate(context.Background(), raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := store.Connection{ID: "c1", Kind: store.ConnectionSAML, Settings: settings, UpdatedAt: time.Now().Add(-time.Minute)}
-	st.conns[c.ID] = c
+	st.Put(c)
 	if _, err := p.Verify(context.Background(), c, signedResponse(t, p, c, newIdP, resp{}), ""); err == nil {
 		t.Fatal("a response signed by the not-yet-published key was accepted")
 	}
