@@ -3,10 +3,12 @@ package scim
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/elimity-com/scim"
 	scimerr "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/schema"
 	filter "github.com/scim2/filter-parser/v2"
@@ -20,6 +22,23 @@ const maxFilterDepth = 12
 
 func invalidFilter(format string, args ...any) error {
 	return badRequest(scimerr.ScimTypeInvalidFilter, format, args...)
+}
+
+// queryOf builds the store query of a list request: paging, order, and the
+// filter parsed and translated by toFilter (users or groups).
+func queryOf(r *http.Request, params scim.ListRequestParams, toFilter func(filter.Expression) (store.Filter, error)) (store.Query, listParams, error) {
+	lp := listParamsOf(r.Context())
+	q := store.Query{Offset: params.StartIndex - 1, Limit: params.Count, CountOnly: params.Count == 0, Descending: lp.descending}
+	if lp.filter != "" {
+		e, err := parseFilter(lp.filter)
+		if err != nil {
+			return q, lp, err
+		}
+		if q.Filter, err = toFilter(e); err != nil {
+			return q, lp, err
+		}
+	}
+	return q, lp, nil
 }
 
 // parseFilter parses a raw SCIM filter, after rewriting the value-path form

@@ -103,16 +103,9 @@ func (g *groups) allMembers(r *http.Request, id string) ([]store.GroupMember, er
 // members.value, meta dates), in SQL.
 func (g *groups) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Page, error) {
 	h := g.h
-	lp := listParamsOf(r.Context())
-	q := store.Query{Offset: params.StartIndex - 1, Limit: params.Count, CountOnly: params.Count == 0, Descending: lp.descending}
-	if lp.filter != "" {
-		e, err := parseFilter(lp.filter)
-		if err != nil {
-			return scim.Page{}, err
-		}
-		if q.Filter, err = groupFilter(e); err != nil {
-			return scim.Page{}, err
-		}
+	q, lp, err := queryOf(r, params, groupFilter)
+	if err != nil {
+		return scim.Page{}, err
 	}
 	if lp.sortBy != "" {
 		p, err := parseAttrPath(lp.sortBy)

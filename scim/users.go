@@ -64,16 +64,9 @@ func (u *users) Get(r *http.Request, id string) (scim.Resource, error) {
 // GetAll lists the org's members matching the filter, sorted and paged in SQL.
 func (u *users) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Page, error) {
 	h := u.h
-	lp := listParamsOf(r.Context())
-	q := store.Query{Offset: params.StartIndex - 1, Limit: params.Count, CountOnly: params.Count == 0, Descending: lp.descending}
-	if lp.filter != "" {
-		e, err := parseFilter(lp.filter)
-		if err != nil {
-			return scim.Page{}, err
-		}
-		if q.Filter, err = userFilter(e); err != nil {
-			return scim.Page{}, err
-		}
+	q, lp, err := queryOf(r, params, userFilter)
+	if err != nil {
+		return scim.Page{}, err
 	}
 	if lp.sortBy != "" {
 		f, err := userSortField(lp.sortBy)
