@@ -65,6 +65,11 @@ func (s *Store) RevokeSCIMToken(ctx context.Context, actor Actor, orgID, id stri
 		}
 		return audit(ctx, tx, now, actor, orgID, "scim_token.revoke", "scim_token", id, nil, map[string]any{"name": t.Name, "revokedAt": now})
 	})
+	if err == nil && s.tokenCache != nil {
+		// This replica at once; the others (and this one again) by the
+		// backend's notification, sent at commit.
+		s.tokenCache.Changed(id)
+	}
 	return t, err
 }
 
@@ -78,6 +83,17 @@ func (s *Store) AuthenticateSCIMToken(ctx context.Context, secret string) (SCIMT
 		return SCIMToken{}, ErrBadToken
 	}
 	hash := HashSecret(secret)
+	var gen uint64
+	var cacheable bool
+	if c := s.tokenCache; c != nil {
+		s.watchOnce.Do(func() { s.b.(SCIMTokenWatcher).WatchSCIMTokens(c) })
+		var t SCIMToken
+		var hit bool
+		if t, hit, gen, cacheable = c.get(hash); hit {
+			s.touchSCIMToken(ctx, t)
+			return t, nil
+		}
+	}
 	var t SCIMToken
 	// One statement, so no transaction is needed around it (readOne).
 	err := s.readOne(ctx, func(tx Tx) error {
@@ -87,6 +103,9 @@ func (s *Store) AuthenticateSCIMToken(ctx context.Context, secret string) (SCIMT
 	})
 	if err != nil {
 		return SCIMToken{}, err
+	}
+	if cacheable {
+		s.tokenCache.put(hash, t, gen)
 	}
 	s.touchSCIMToken(ctx, t)
 	return t, nil

@@ -53,6 +53,11 @@ type Store struct {
 
 	touchMu    sync.Mutex
 	tokenTouch map[string]time.Time // SCIM token id -> last recorded use, this process
+
+	// tokenCache caches validated SCIM tokens when the backend is a
+	// SCIMTokenWatcher (nil otherwise); its watch starts on first use.
+	tokenCache *scimTokenCache
+	watchOnce  sync.Once
 }
 
 // New returns a Store over b.
@@ -82,7 +87,11 @@ func New(b Backend, opt Options) *Store {
 		opt.MaxRetries = 5
 	}
 	opt.BaseURL = strings.TrimRight(opt.BaseURL, "/")
-	return &Store{b: b, opt: opt, hashSem: make(chan struct{}, opt.HashConcurrency), tokenTouch: map[string]time.Time{}}
+	s := &Store{b: b, opt: opt, hashSem: make(chan struct{}, opt.HashConcurrency), tokenTouch: map[string]time.Time{}}
+	if _, ok := b.(SCIMTokenWatcher); ok {
+		s.tokenCache = newSCIMTokenCache()
+	}
+	return s
 }
 
 // Backend returns the database the store runs on.

@@ -39,6 +39,8 @@ type DB struct {
 	migrations []sqlstore.Migration
 	// writeSetup runs at the start of each read-write transaction.
 	writeSetup []string
+	// listen is the LISTEN connection of WatchSCIMTokens (listen.go).
+	listen listener
 }
 
 var _ store.Backend = (*DB)(nil)
@@ -204,6 +206,7 @@ func (db *DB) Ready(ctx context.Context) error {
 
 // Close closes the pool.
 func (db *DB) Close() error {
+	db.stopListening()
 	db.pool.Close()
 	return nil
 }

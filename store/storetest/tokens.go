@@ -11,6 +11,7 @@ import (
 
 var tokenTests = []test{
 	{name: "scim_token_create_authenticate_revoke", fn: testSCIMToken},
+	{name: "scim_token_revoked_through_another_replica", fn: testSCIMTokenReplicas},
 }
 
 func testSCIMToken(e *env) {
@@ -94,5 +95,55 @@ func testSCIMToken(e *env) {
 	}
 	if want := []string{"scim_token.revoke", "scim_token.create", "scim_token.create"}; !slices.Equal(acts, want) {
 		e.Errorf("token audit = %v, want %v", acts, want)
+	}
+}
+
+// testSCIMTokenReplicas: two Stores on one database are two replicas. A token
+// they have both used (and may have cached) and then revoked through one is
+// refused by the other as soon as the backend has told it (a
+// store.SCIMTokenWatcher: the notification sent at commit; other backends:
+// at once), and by the revoking one at once.
+func testSCIMTokenReplicas(e *env) {
+	tn := e.tenant()
+	a, b := e.s, newStore(e.b, e.clock)
+	secret, tok := must3(a.CreateSCIMToken(e.ctx, tn.Actor, tn.ID, "Entra"))(e)
+	secret2, _ := must3(a.CreateSCIMToken(e.ctx, tn.Actor, tn.ID, "Okta"))(e)
+	_, watched := e.b.(store.SCIMTokenWatcher)
+	for _, s := range []*store.Store{a, b} {
+		for range 3 {
+			if got := must(s.AuthenticateSCIMToken(e.ctx, secret))(e); got.ID != tok.ID {
+				e.Fatalf("AuthenticateSCIMToken = %+v", got)
+			}
+			must(s.AuthenticateSCIMToken(e.ctx, secret2))(e)
+		}
+	}
+	if caching, size, _ := b.SCIMTokenCacheState(); !watched && (caching || size > 0) {
+		e.Errorf("a backend without notifications cached tokens (caching %v, %d)", caching, size)
+	}
+	_, _, before := b.SCIMTokenCacheState()
+	must(a.RevokeSCIMToken(e.ctx, tn.Actor, tn.ID, tok.ID))(e)
+	_, err := a.AuthenticateSCIMToken(e.ctx, secret)
+	e.wantIs(err, store.ErrBadToken, "the revoking replica, at once")
+	if caching, _, _ := b.SCIMTokenCacheState(); caching {
+		waitSCIMTokenChange(e, b, before)
+	}
+	_, err = b.AuthenticateSCIMToken(e.ctx, secret)
+	e.wantIs(err, store.ErrBadToken, "the other replica, on its next request")
+	if got := must(b.AuthenticateSCIMToken(e.ctx, secret2))(e); got.Name != "Okta" {
+		e.Errorf("the org's other token = %+v", got)
+	}
+}
+
+// waitSCIMTokenChange waits (at most 5 s) until s has been told of a change
+// to a token after the count before.
+func waitSCIMTokenChange(e *env, s *store.Store, before uint64) {
+	e.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, _, n := s.SCIMTokenCacheState(); n > before {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.Fatalf("no change notification within 5 s")
+		}
 	}
 }
