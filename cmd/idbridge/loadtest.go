@@ -36,10 +36,7 @@ func cmdLoadtestSCIM(e env, args []string) error {
 	runTag := fs.String("run", "", "reuse the users of an earlier run (its tag) instead of a new one")
 	lookupOnly := fs.Bool("lookup-only", false, "with --run: only time lookups of that run's users")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "url", "token"); err != nil {
+	if err := parseArgs(fs, args, "url", "token"); err != nil {
 		return err
 	}
 	tag := make([]byte, 4)

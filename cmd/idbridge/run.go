@@ -224,15 +224,6 @@ func openWith(e env, fs *flag.FlagSet, args []string, required ...string) (*stor
 	return openStore(e)
 }
 
-func required(fs *flag.FlagSet, names ...string) error {
-	for _, n := range names {
-		if fs.Lookup(n).Value.String() == "" {
-			return usageError{"--" + n + " is required"}
-		}
-	}
-	return nil
-}
-
 // multi is a repeatable string flag that also splits on commas.
 type multi []string
 
