@@ -284,28 +284,39 @@ func splitMulti(p []string) (arr, elem []string) {
 	return p, nil
 }
 
-// userFilter translates a parsed filter into a store filter for members.
-func userFilter(e filter.Expression) (store.Filter, error) {
+// logical translates and, or and not with each operand translated by leaf;
+// ok is false for any other expression, which is the caller's to translate.
+func logical(e filter.Expression, leaf func(filter.Expression) (store.Filter, error)) (f store.Filter, ok bool, err error) {
 	switch e := e.(type) {
 	case *filter.LogicalExpression:
-		l, err := userFilter(e.Left)
+		l, err := leaf(e.Left)
 		if err != nil {
-			return nil, err
+			return nil, true, err
 		}
-		r, err := userFilter(e.Right)
+		r, err := leaf(e.Right)
 		if err != nil {
-			return nil, err
+			return nil, true, err
 		}
 		if strings.EqualFold(string(e.Operator), "or") {
-			return store.Or{Left: l, Right: r}, nil
+			return store.Or{Left: l, Right: r}, true, nil
 		}
-		return store.And{Left: l, Right: r}, nil
+		return store.And{Left: l, Right: r}, true, nil
 	case *filter.NotExpression:
-		f, err := userFilter(e.Expression)
+		inner, err := leaf(e.Expression)
 		if err != nil {
-			return nil, err
+			return nil, true, err
 		}
-		return store.Not{Filter: f}, nil
+		return store.Not{Filter: inner}, true, nil
+	}
+	return nil, false, nil
+}
+
+// userFilter translates a parsed filter into a store filter for members.
+func userFilter(e filter.Expression) (store.Filter, error) {
+	if f, ok, err := logical(e, userFilter); ok {
+		return f, err
+	}
+	switch e := e.(type) {
 	case *filter.AttributeExpression:
 		info, err := userAttr(e.AttributePath)
 		if err != nil {
@@ -335,26 +346,11 @@ func userFilter(e filter.Expression) (store.Filter, error) {
 
 // elementFilter translates the filter inside attr[...] for one element.
 func elementFilter(parent filter.AttributePath, e filter.Expression) (store.Filter, error) {
+	inner := func(e filter.Expression) (store.Filter, error) { return elementFilter(parent, e) }
+	if f, ok, err := logical(e, inner); ok {
+		return f, err
+	}
 	switch e := e.(type) {
-	case *filter.LogicalExpression:
-		l, err := elementFilter(parent, e.Left)
-		if err != nil {
-			return nil, err
-		}
-		r, err := elementFilter(parent, e.Right)
-		if err != nil {
-			return nil, err
-		}
-		if strings.EqualFold(string(e.Operator), "or") {
-			return store.Or{Left: l, Right: r}, nil
-		}
-		return store.And{Left: l, Right: r}, nil
-	case *filter.NotExpression:
-		f, err := elementFilter(parent, e.Expression)
-		if err != nil {
-			return nil, err
-		}
-		return store.Not{Filter: f}, nil
 	case *filter.AttributeExpression:
 		p := parent
 		sub := e.AttributePath.AttributeName

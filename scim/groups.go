@@ -167,26 +167,10 @@ func groupAttr(p filter.AttributePath) (store.Field, bool, error) {
 }
 
 func groupFilter(e filter.Expression) (store.Filter, error) {
+	if f, ok, err := logical(e, groupFilter); ok {
+		return f, err
+	}
 	switch e := e.(type) {
-	case *filter.LogicalExpression:
-		l, err := groupFilter(e.Left)
-		if err != nil {
-			return nil, err
-		}
-		r, err := groupFilter(e.Right)
-		if err != nil {
-			return nil, err
-		}
-		if strings.EqualFold(string(e.Operator), "or") {
-			return store.Or{Left: l, Right: r}, nil
-		}
-		return store.And{Left: l, Right: r}, nil
-	case *filter.NotExpression:
-		f, err := groupFilter(e.Expression)
-		if err != nil {
-			return nil, err
-		}
-		return store.Not{Filter: f}, nil
 	case *filter.AttributeExpression:
 		f, exact, err := groupAttr(e.AttributePath)
 		if err != nil {
