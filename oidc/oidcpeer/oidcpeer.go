@@ -2,18 +2,17 @@ package oidcpeer
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/idbridge/idbridge/sso/ssotest"
 )
 
 // Client is the one client the OP knows, and where the OP listens.
@@ -37,9 +36,7 @@ type Account struct {
 type OP struct {
 	Issuer string // http://127.0.0.1:<port>
 
-	cmd *exec.Cmd
-	mu  sync.Mutex
-	log bytes.Buffer
+	ssotest.Process
 }
 
 // Dir is the node project (op.mjs, package.json) next to this package.
@@ -85,23 +82,23 @@ func Start(c Client, accounts ...Account) (*OP, error) {
 	}
 	port := c.Port
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = ssotest.FreePort(); err != nil {
 			return nil, err
 		}
 	}
 	dir := Dir()
 	op := &OP{Issuer: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	op.cmd = exec.Command(node, filepath.Join(dir, "op.mjs"))
-	op.cmd.Dir = dir
-	op.cmd.Env = append(os.Environ(), fmt.Sprintf("OP_PORT=%d", port), "OP_CLIENT_ID="+c.ID,
+	op.Cmd = exec.Command(node, filepath.Join(dir, "op.mjs"))
+	op.Cmd.Dir = dir
+	op.Cmd.Env = append(os.Environ(), fmt.Sprintf("OP_PORT=%d", port), "OP_CLIENT_ID="+c.ID,
 		"OP_CLIENT_SECRET="+c.Secret, "OP_REDIRECT_URI="+c.RedirectURI, "OP_ACCOUNTS="+string(accountsJSON))
-	out, err := op.cmd.StdoutPipe()
+	out, err := op.Cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
 	// Its warnings (dev adapter, dev keys, Node version) only matter on failure.
-	op.cmd.Stderr = (*lockedWriter)(op)
-	if err := op.cmd.Start(); err != nil {
+	op.Cmd.Stderr = &op.Process
+	if err := op.Cmd.Start(); err != nil {
 		return nil, err
 	}
 	ready := make(chan bool, 1)
@@ -125,36 +122,4 @@ func Start(c Client, accounts ...Account) (*OP, error) {
 		op.Close()
 		return nil, fmt.Errorf("oidcpeer: oidc-provider did not start within 20s:\n%s", op.Log())
 	}
-}
-
-// Close stops node.
-func (op *OP) Close() {
-	if op.cmd != nil && op.cmd.Process != nil {
-		_ = op.cmd.Process.Kill()
-		_ = op.cmd.Wait()
-	}
-}
-
-// Log is what the OP wrote on stderr so far.
-func (op *OP) Log() string {
-	op.mu.Lock()
-	defer op.mu.Unlock()
-	return op.log.String()
-}
-
-type lockedWriter OP
-
-func (w *lockedWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.log.Write(b)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -1,7 +1,6 @@
 package samlpeer
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -11,15 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/idbridge/idbridge/sso/ssotest"
 )
 
 // WWW is where Debian's simplesamlphp package installs the web root.
@@ -39,9 +38,7 @@ type IdP struct {
 	MetadataURL string // the IdP's metadata
 
 	dir string
-	cmd *exec.Cmd
-	mu  sync.Mutex
-	log bytes.Buffer
+	ssotest.Process
 }
 
 // Available reports why SimpleSAMLphp cannot run here (nil when it can).
@@ -74,7 +71,7 @@ func Start(dir string, users []User) (*IdP, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := ssotest.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -83,10 +80,10 @@ func Start(dir string, users []User) (*IdP, error) {
 	if err := p.writeConfig(users); err != nil {
 		return nil, err
 	}
-	p.cmd = exec.Command(php, "-S", fmt.Sprintf("127.0.0.1:%d", port), "-t", WWW)
-	p.cmd.Env = append(os.Environ(), "SIMPLESAMLPHP_CONFIG_DIR="+filepath.Join(dir, "config"))
-	p.cmd.Stdout, p.cmd.Stderr = (*lockedWriter)(p), (*lockedWriter)(p)
-	if err := p.cmd.Start(); err != nil {
+	p.Cmd = exec.Command(php, "-S", fmt.Sprintf("127.0.0.1:%d", port), "-t", WWW)
+	p.Cmd.Env = append(os.Environ(), "SIMPLESAMLPHP_CONFIG_DIR="+filepath.Join(dir, "config"))
+	p.Cmd.Stdout, p.Cmd.Stderr = &p.Process, &p.Process
+	if err := p.Cmd.Start(); err != nil {
 		return nil, err
 	}
 	if err := waitHTTP(p.MetadataURL, 15*time.Second); err != nil {
@@ -94,29 +91,6 @@ func Start(dir string, users []User) (*IdP, error) {
 		return nil, fmt.Errorf("%w; php log:\n%s", err, p.Log())
 	}
 	return p, nil
-}
-
-// Close stops php.
-func (p *IdP) Close() {
-	if p.cmd != nil && p.cmd.Process != nil {
-		_ = p.cmd.Process.Kill()
-		_ = p.cmd.Wait()
-	}
-}
-
-// Log is what php wrote so far (worth showing when a test fails).
-func (p *IdP) Log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
-}
-
-type lockedWriter IdP
-
-func (w *lockedWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.log.Write(b)
 }
 
 // AddSP registers a service provider (replacing any earlier one): its entity
@@ -245,15 +219,6 @@ func writeFile(path, content string) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(content), 0o644)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func waitHTTP(u string, limit time.Duration) error {
