@@ -5,12 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -69,13 +67,11 @@ var (
 
 // New returns the provider; fin receives verified sign-ins.
 func New(st Store, fin sso.Finisher, opt Options) (*Provider, error) {
-	if opt.Sealer == nil {
-		return nil, errors.New("oidc: a Sealer (the server secret key) is required")
+	base, err := sso.CheckProvider("oidc", opt.BaseURL, opt.Sealer)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := url.Parse(opt.BaseURL); err != nil || opt.BaseURL == "" {
-		return nil, fmt.Errorf("oidc: invalid base URL %q", opt.BaseURL)
-	}
-	opt.BaseURL = strings.TrimRight(opt.BaseURL, "/")
+	opt.BaseURL = base
 	if opt.FlowTTL <= 0 {
 		opt.FlowTTL = 10 * time.Minute
 	}

@@ -8,7 +8,10 @@ package sso
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -57,4 +60,17 @@ type Provider interface {
 	// Validate checks a connection's settings JSON before it is stored, and may
 	// complete it (for example fetch IdP metadata from a URL).
 	Validate(ctx context.Context, settings []byte) ([]byte, error)
+}
+
+// CheckProvider checks what every Provider's options need, the server's
+// sealer and an absolute base URL, and returns the base URL without its
+// trailing slash. pkg prefixes the errors ("saml", "oidc").
+func CheckProvider(pkg, baseURL string, sealer *Sealer) (string, error) {
+	if sealer == nil {
+		return "", fmt.Errorf("%s: a Sealer (the server secret key) is required", pkg)
+	}
+	if u, err := url.Parse(baseURL); err != nil || baseURL == "" || !u.IsAbs() {
+		return "", fmt.Errorf("%s: invalid base URL %q", pkg, baseURL)
+	}
+	return strings.TrimRight(baseURL, "/"), nil
 }
