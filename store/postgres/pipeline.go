@@ -19,9 +19,11 @@ import (
 // three round trips this way instead of ten (pipeline_test.go).
 type pipeTx struct {
 	conn *pgxpool.Conn
-	// begin is BEGIN and the transaction's SET LOCALs while they are unsent.
-	begin  []string
+	// begin is the BEGIN statement while it is unsent.
+	begin  string
 	queued []queuedStmt
+	// custom is set once the later statements are planned for their values.
+	custom bool
 	// err is the first failure of a queued statement, already translated:
 	// the transaction's outcome. Every later call returns it.
 	err error
@@ -56,17 +58,17 @@ func (p *pipeTx) Queue(_ context.Context, fail func(error) error, sql string, ar
 }
 
 // pending reports whether a statement must go in a batch with what waits.
-func (p *pipeTx) pending() bool { return len(p.begin) > 0 || len(p.queued) > 0 }
+func (p *pipeTx) pending() bool { return p.begin != "" || len(p.queued) > 0 }
 
 // send sends BEGIN (if unsent), the queued statements and then sql (when
 // not ""), in one batch, and reads the results of all but sql. On failure
 // the batch is closed and the error, translated, is returned and kept in p.err.
 func (p *pipeTx) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
 	begin, queued := p.begin, p.queued
-	p.begin, p.queued = nil, nil
-	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(begin)+len(queued)+1)}
-	for _, s := range begin {
-		b.Queue(s)
+	p.begin, p.queued = "", nil
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(queued)+2)}
+	if begin != "" {
+		b.Queue(begin)
 	}
 	for _, q := range queued {
 		b.Queue(q.sql, q.args...)
@@ -75,7 +77,7 @@ func (p *pipeTx) send(ctx context.Context, sql string, args []any) (pgx.BatchRes
 		b.Queue(sql, args...)
 	}
 	br := p.conn.SendBatch(ctx, b)
-	for range begin {
+	if begin != "" {
 		if _, err := br.Exec(); err != nil {
 			_ = br.Close()
 			// Nothing may run after this: it would run outside a transaction.
@@ -91,6 +93,17 @@ func (p *pipeTx) send(ctx context.Context, sql string, args []any) (pgx.BatchRes
 		}
 	}
 	return br, nil
+}
+
+// PlanForValues has the transaction's later statements planned for their
+// values: SET LOCAL plan_cache_mode goes out in the batch of the next one.
+func (p *pipeTx) PlanForValues() {
+	if p.custom || p.err != nil {
+		return
+	}
+	p.custom = true
+	p.queued = append(p.queued, queuedStmt{sql: "SET LOCAL plan_cache_mode = force_custom_plan",
+		fail: func(err error) error { return fmt.Errorf("postgres: plan_cache_mode: %w", translate(err)) }})
 }
 
 func (p *pipeTx) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
@@ -149,7 +162,7 @@ func (p *pipeTx) commit(ctx context.Context) error {
 	if p.err != nil {
 		return p.err
 	}
-	if len(p.begin) > 0 && len(p.queued) == 0 {
+	if p.begin != "" && len(p.queued) == 0 {
 		return nil
 	}
 	br, err := p.send(ctx, "COMMIT", nil)
@@ -230,14 +243,14 @@ func (r firstRow) Scan(dest ...any) error {
 }
 
 // runPipelined runs fn in one transaction of opts on a pooled connection
-// (see pipeTx), after the setup statements (SET LOCAL). The first failure of
-// a queued write is the outcome, whatever fn returned after it.
-func (db *DB) runPipelined(ctx context.Context, opts pgx.TxOptions, setup []string, fn func(sqlstore.Conn) error) (err error) {
+// (see pipeTx). The first failure of a queued write is the outcome, whatever
+// fn returned after it.
+func (db *DB) runPipelined(ctx context.Context, opts pgx.TxOptions, fn func(sqlstore.Conn) error) (err error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", translate(err))
 	}
-	p := &pipeTx{conn: conn, begin: append([]string{beginSQL(opts)}, setup...)}
+	p := &pipeTx{conn: conn, begin: beginSQL(opts)}
 	committed := false
 	defer func() {
 		if !committed {

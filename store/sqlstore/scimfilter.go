@@ -187,6 +187,7 @@ func (s *filterSQL) textCompare(x string, c store.Compare, fold func(string) str
 		if !c.CaseExact {
 			lx = "lower(" + x + ")"
 		}
+		s.t.planForValues()
 		return lx + " LIKE " + s.a.add(likeOf(c.Op, p)) + ` ESCAPE '\'`, nil
 	case store.OpNe:
 		return "(" + x + " IS NULL OR " + fold(x) + " <> " + fold(s.a.add(v)) + ")", nil

@@ -24,6 +24,21 @@ type Conn interface {
 	QueryRow(ctx context.Context, sql string, args ...any) Row
 }
 
+// ValuePlanner is a Conn that can plan the statements after this call for
+// the values they are given instead of reusing a cached generic plan. A LIKE
+// needs it: only its pattern tells whether a trigram index helps. Everything
+// else (key lookups above all) keeps the driver's plan cache, as planning
+// such a statement costs more than running it.
+type ValuePlanner interface{ PlanForValues() }
+
+// planForValues asks the connection, when it can, to plan the rest of the
+// transaction's statements for their values (see ValuePlanner).
+func (t *Tx) planForValues() {
+	if p, ok := t.c.(ValuePlanner); ok {
+		p.PlanForValues()
+	}
+}
+
 // Rows is the result of Conn.Query.
 type Rows interface {
 	Next() bool
