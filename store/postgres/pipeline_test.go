@@ -32,23 +32,21 @@ func (c *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.Tra
 func (c *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
 func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
-// TestCreateMemberRoundTrips guards the pipelining (pipeline.go): a create
-// with an invitation was ten round trips, one per statement; it is three:
-// BEGIN+org, account by email, account+membership+token+outbox+audit+COMMIT
-// (a new account's membership is queued: InsertNewAccountMembership).
-func TestCreateMemberRoundTrips(t *testing.T) {
+// testStore opens a new migrated database whose pool is made from its
+// config after configure, and a store over it with one org (domain rt.example).
+func testStore(t *testing.T, configure func(*pgxpool.Config)) (*DB, *store.Store, store.Org) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := Open(ctx, pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cnt := &roundTrips{}
 	cfg := db.cfg.Copy()
-	cfg.ConnConfig.Tracer = cnt
+	configure(cfg)
 	db.pool.Close()
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		t.Fatal(err)
@@ -63,6 +61,18 @@ func TestCreateMemberRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db, st, o
+}
+
+// TestCreateMemberRoundTrips guards the pipelining (pipeline.go): a create
+// with an invitation was ten round trips, one per statement; it is three:
+// BEGIN+org, account by email, account+membership+token+outbox+audit+COMMIT
+// (a new account's membership is queued: InsertNewAccountMembership).
+func TestCreateMemberRoundTrips(t *testing.T) {
+	ctx := context.Background()
+	cnt := &roundTrips{}
+	_, st, o := testStore(t, func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = cnt })
+	support := store.SupportActor("test")
 	for i := range 3 { // the first ones prepare the statements on their connection
 		cnt.trips.Store(0)
 		cnt.statements.Store(0)
@@ -156,31 +166,9 @@ func uuidV7(t *testing.T) string {
 // queues the group's new updated_at with the commit.
 func TestSCIMLookupRoundTrips(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	cnt := &roundTrips{}
-	cfg := db.cfg.Copy()
-	cfg.ConnConfig.Tracer = cnt
-	db.pool.Close()
-	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, store.Options{BaseURL: "http://idbridge.test"})
+	_, st, o := testStore(t, func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = cnt })
 	support := store.SupportActor("test")
-	c, err := st.CreateCompany(ctx, support, "C")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := st.CreateOrg(ctx, support, store.NewOrg{CompanyID: c.ID, Name: "O", Domains: []string{"rt.example"}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	secret, _, err := st.CreateSCIMToken(ctx, support, o.ID, "t")
 	if err != nil {
 		t.Fatal(err)

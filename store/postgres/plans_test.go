@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/idbridge/idbridge/store"
-	"github.com/idbridge/idbridge/store/postgres/pgtest"
 )
 
 // TestPlanCaching guards how statements are planned. A key lookup (a SCIM
@@ -19,39 +18,18 @@ import (
 // the pattern tells whether the trigram indexes help (sqlstore.ValuePlanner).
 func TestPlanCaching(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	// One connection, so every statement is prepared where it is inspected.
-	cfg := db.cfg.Copy()
-	cfg.MaxConns = 1
-	db.pool.Close()
-	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, store.Options{BaseURL: "http://idbridge.test"})
+	db, st, o := testStore(t, func(cfg *pgxpool.Config) { cfg.MaxConns = 1 })
 	support := store.SupportActor("test")
-	c, err := st.CreateCompany(ctx, support, "C")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := st.CreateOrg(ctx, support, store.NewOrg{CompanyID: c.ID, Name: "O", Domains: []string{"plan.example"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	domain := "@" + o.Domains[0]
 	for i := range 20 {
-		if _, err := st.CreateMember(ctx, support, o.ID, store.NewMember{Email: "u" + strconv.Itoa(i) + "@plan.example"}); err != nil {
+		if _, err := st.CreateMember(ctx, support, o.ID, store.NewMember{Email: "u" + strconv.Itoa(i) + domain}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	const runs = 12
 	for i := range runs {
-		email := "u" + strconv.Itoa(i) + "@plan.example"
+		email := "u" + strconv.Itoa(i) + domain
 		eq := store.Compare{Field: store.Named(store.FieldUserName), Op: store.OpEq, Value: email}
 		if ms, _, err := st.SearchMembers(ctx, o.ID, store.Query{Filter: eq}); err != nil || len(ms) != 1 {
 			t.Fatalf("userName eq %s: %d, %v", email, len(ms), err)
