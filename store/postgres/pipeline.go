@@ -22,8 +22,6 @@ type pipeTx struct {
 	// begin is the BEGIN statement while it is unsent.
 	begin  string
 	queued []queuedStmt
-	// custom is set once the later statements are planned for their values.
-	custom bool
 	// err is the first failure of a queued statement, already translated:
 	// the transaction's outcome. Every later call returns it.
 	err error
@@ -93,17 +91,6 @@ func (p *pipeTx) send(ctx context.Context, sql string, args []any) (pgx.BatchRes
 		}
 	}
 	return br, nil
-}
-
-// PlanForValues has the transaction's later statements planned for their
-// values: SET LOCAL plan_cache_mode goes out in the batch of the next one.
-func (p *pipeTx) PlanForValues() {
-	if p.custom || p.err != nil {
-		return
-	}
-	p.custom = true
-	p.queued = append(p.queued, queuedStmt{sql: "SET LOCAL plan_cache_mode = force_custom_plan",
-		fail: func(err error) error { return fmt.Errorf("postgres: plan_cache_mode: %w", translate(err)) }})
 }
 
 func (p *pipeTx) Exec(ctx context.Context, sql string, args ...any) (int64, error) {

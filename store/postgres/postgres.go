@@ -49,6 +49,7 @@ var dialect = sqlstore.Dialect{
 	SkipLocked: " SKIP LOCKED",
 	Time:       func(t time.Time) any { return t },
 	Fold:       func(expr string) string { return "lower(" + expr + ")" },
+	Exact:      func(expr string) string { return expr },
 	Err:        translate,
 	JSON:       sqlstore.PostgresJSON,
 	JSONArrayAgg: func(expr string) string {
@@ -77,10 +78,17 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if _, ok := params["idle_in_transaction_session_timeout"]; !ok {
 		params["idle_in_transaction_session_timeout"] = fmt.Sprint(idleInTxTimeout.Milliseconds())
 	}
-	// plan_cache_mode stays PostgreSQL's: after five runs a statement keeps a
-	// generic plan when that costs no more, which is what key lookups want
-	// (a SCIM userName lookup plans in 0.4 ms and runs in 0.1 ms). Searches
-	// with a LIKE are planned for their pattern (sqlstore.ValuePlanner).
+	// Every statement is planned for its values. PostgreSQL's default keeps
+	// a generic plan after five runs when it looks no dearer, and a plan made
+	// while a table is nearly empty (an org's initial sync starts so) can be a
+	// scan of the whole org, kept until the next autoanalyze: lookups then
+	// slowed tenfold as the table grew. A generic plan also cannot see a LIKE
+	// pattern, so it would not pick the trigram indexes for the member
+	// search. The hot statements are kept cheap to plan instead (the SCIM
+	// userName lookup probes one index: migration 0006).
+	if _, ok := params["plan_cache_mode"]; !ok {
+		params["plan_cache_mode"] = "force_custom_plan"
+	}
 	if _, ok := params["application_name"]; !ok {
 		params["application_name"] = "idbridge"
 	}
@@ -163,10 +171,6 @@ type oneStatement struct {
 }
 
 var errWriteOutsideTx = errors.New("postgres: a write outside a transaction")
-
-// PlanForValues: a statement planned for its values runs in a transaction,
-// where it can be told so without a round trip of its own (pipeTx).
-func (c *oneStatement) PlanForValues() { c.used = true }
 
 func (c *oneStatement) Exec(context.Context, string, ...any) (int64, error) {
 	return 0, errWriteOutsideTx

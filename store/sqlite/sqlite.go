@@ -35,10 +35,11 @@ type DB struct {
 var _ store.Backend = (*DB)(nil)
 
 var dialect = sqlstore.Dialect{
-	Time: func(t time.Time) any { return t.UnixMicro() },
-	Fold: func(expr string) string { return expr },
-	Err:  translate,
-	JSON: sqlstore.SQLiteJSON,
+	Time:  func(t time.Time) any { return t.UnixMicro() },
+	Fold:  func(expr string) string { return expr },
+	Exact: func(expr string) string { return expr + " COLLATE BINARY" },
+	Err:   translate,
+	JSON:  sqlstore.SQLiteJSON,
 	JSONArrayAgg: func(expr string) string {
 		return "json_group_array(" + expr + " ORDER BY " + expr + ")"
 	},
@@ -54,7 +55,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)",
+	pragmas := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
+		// LIKE is case-sensitive, as on PostgreSQL: case-insensitive
+		// searches lower both sides.
+		"&_pragma=case_sensitive_like(1)",
 		BusyTimeout.Milliseconds())
 	write, err := sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {

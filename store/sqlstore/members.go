@@ -179,9 +179,6 @@ func (t *Tx) ListMembers(ctx context.Context, orgID string, q store.MemberQuery)
 	}
 	var a args
 	where := memberWhere(orgID, q, &a)
-	if strings.TrimSpace(q.Search) != "" {
-		t.planForValues()
-	}
 	var total int
 	if err := t.c.QueryRow(ctx, `SELECT COUNT(*)`+memberFrom+` WHERE `+where, a...).Scan(&total); err != nil {
 		return nil, 0, t.err("count members", err)

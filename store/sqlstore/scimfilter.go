@@ -32,6 +32,7 @@ type column struct {
 
 var memberColumns = map[string]column{
 	store.FieldID:         {"m.account_id", kindID},
+	store.FieldUserName:   {"m.user_name", kindNoCase}, // see migrations 0006 (PostgreSQL), 0005 (SQLite)
 	store.FieldEmail:      {"a.email", kindNoCase},
 	store.FieldExternalID: {"m.external_id", kindText},
 	store.FieldDisabled:   {"m.disabled", kindBool},
@@ -123,8 +124,6 @@ func (s *filterSQL) compare(c store.Compare, elem string) (string, error) {
 		return s.jsonCompare(s.t.d.JSON.Text("m.profile", c.Field.Path), c)
 	case s.groups && c.Field.Name == store.FieldMember:
 		return s.member(c)
-	case !s.groups && c.Field.Name == store.FieldUserName:
-		return s.userName(c)
 	}
 	cols := memberColumns
 	if s.groups {
@@ -175,7 +174,7 @@ func (s *filterSQL) textCompare(x string, c store.Compare, fold func(string) str
 		}
 	}
 	if c.CaseExact {
-		fold = func(e string) string { return e }
+		x, fold = s.t.d.Exact(x), func(e string) string { return e }
 	}
 	switch c.Op {
 	case store.OpContains, store.OpStartsWith, store.OpEndsWith:
@@ -187,7 +186,6 @@ func (s *filterSQL) textCompare(x string, c store.Compare, fold func(string) str
 		if !c.CaseExact {
 			lx = "lower(" + x + ")"
 		}
-		s.t.planForValues()
 		return lx + " LIKE " + s.a.add(likeOf(c.Op, p)) + ` ESCAPE '\'`, nil
 	case store.OpNe:
 		return "(" + x + " IS NULL OR " + fold(x) + " <> " + fold(s.a.add(v)) + ")", nil
@@ -270,28 +268,6 @@ func (s *filterSQL) idCompare(x string, c store.Compare) (string, error) {
 	return x + " " + sqlOps[c.Op] + " " + s.a.add(u.String()), nil
 }
 
-// userNameKeys is the profile path of userName; migration 0002 indexes
-// exactly lower(<JSON.Text of it>) per org.
-var userNameKeys = []string{"userName"}
-
-// userName is the profile's userName, else the account's email (members
-// who did not come through SCIM). eq is two index lookups.
-func (s *filterSQL) userName(c store.Compare) (string, error) {
-	j := s.t.d.JSON.Text("m2.profile", userNameKeys)
-	if c.Op == store.OpEq && !c.CaseExact {
-		v, ok := c.Value.(string)
-		if !ok {
-			return "", badFilter("userName compares with a string")
-		}
-		p := s.a.add(v)
-		return `m.account_id IN (SELECT m2.account_id FROM memberships m2 WHERE m2.org_id = ` + s.orgArg +
-			` AND lower(` + j + `) = lower(` + p + `) UNION ALL SELECT m2.account_id FROM memberships m2 JOIN accounts a2 ON a2.id = m2.account_id WHERE m2.org_id = ` +
-			s.orgArg + ` AND ` + s.t.d.Fold("a2.email") + ` = ` + s.t.d.Fold(p) + ` AND ` + j + ` IS NULL)`, nil
-	}
-	x := "COALESCE(" + s.t.d.JSON.Text("m.profile", userNameKeys) + ", a.email)"
-	return s.textCompare(x, c, lower)
-}
-
 // member is a group having (eq) or not having (ne) a member.
 func (s *filterSQL) member(c store.Compare) (string, error) {
 	const any = `EXISTS (SELECT 1 FROM group_members gm WHERE gm.org_id = g.org_id AND gm.group_id = g.id`
@@ -330,8 +306,6 @@ func (s *filterSQL) orderBy(q store.Query, idCol string) (string, error) {
 	switch {
 	case len(f.Path) > 0 && !s.groups:
 		x = lower(s.t.d.JSON.Text("m.profile", f.Path))
-	case !s.groups && f.Name == store.FieldUserName:
-		x = lower("COALESCE(" + s.t.d.JSON.Text("m.profile", userNameKeys) + ", a.email)")
 	default:
 		cols := memberColumns
 		if s.groups {

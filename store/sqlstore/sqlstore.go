@@ -24,21 +24,6 @@ type Conn interface {
 	QueryRow(ctx context.Context, sql string, args ...any) Row
 }
 
-// ValuePlanner is a Conn that can plan the statements after this call for
-// the values they are given instead of reusing a cached generic plan. A LIKE
-// needs it: only its pattern tells whether a trigram index helps. Everything
-// else (key lookups above all) keeps the driver's plan cache, as planning
-// such a statement costs more than running it.
-type ValuePlanner interface{ PlanForValues() }
-
-// planForValues asks the connection, when it can, to plan the rest of the
-// transaction's statements for their values (see ValuePlanner).
-func (t *Tx) planForValues() {
-	if p, ok := t.c.(ValuePlanner); ok {
-		p.PlanForValues()
-	}
-}
-
 // Rows is the result of Conn.Query.
 type Rows interface {
 	Next() bool
@@ -68,6 +53,9 @@ type Dialect struct {
 	// (the column is COLLATE NOCASE, and SQLite compares with the left
 	// operand's collation).
 	Fold func(expr string) string
+	// Exact wraps a column for a case-exact comparison: PostgreSQL x, SQLite
+	// x COLLATE BINARY (else a NOCASE column would ignore case).
+	Exact func(expr string) string
 	// Err translates every error the driver returns: no rows is
 	// store.ErrNotFound; a unique violation a *store.ConflictError; a foreign
 	// key violation ErrForeignKey; serialization failure or deadlock wraps

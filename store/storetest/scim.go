@@ -72,6 +72,8 @@ func testSCIMFilters(e *env) {
 		{"userName eq of a member without profile", eq(un, plain.Account.Email), []string{plain.Account.ID}},
 		{"userName eq case-exact", store.Compare{Field: un, Op: store.OpEq, Value: "ana_1%@x.test", CaseExact: true}, nil},
 		{"externalId", store.Compare{Field: store.Named(store.FieldExternalID), Op: store.OpEq, Value: "ext-b", CaseExact: true}, []string{b.Account.ID}},
+		{"externalId sw case-exact", store.Compare{Field: store.Named(store.FieldExternalID), Op: store.OpStartsWith, Value: "EXT", CaseExact: true}, nil},
+		{"externalId co case-exact", store.Compare{Field: store.Named(store.FieldExternalID), Op: store.OpContains, Value: "t-b", CaseExact: true}, []string{b.Account.ID}},
 		{"id", eq(store.Named(store.FieldID), a.Account.ID), []string{a.Account.ID}},
 		{"malformed id", eq(store.Named(store.FieldID), "nope"), nil},
 		{"disabled", eq(store.Named(store.FieldDisabled), true), []string{b.Account.ID}},
@@ -131,6 +133,29 @@ func testSCIMUserName(e *env) {
 	}
 	// Another org may use it.
 	e.scimMember(other.ID, "jdoe", "", map[string]any{})
+
+	// userName is the profile's, else the email: it follows both.
+	un := store.Named(store.FieldUserName)
+	find := func(v string) []string {
+		return e.searchIDs(tn.ID, store.Query{Filter: store.Compare{Field: un, Op: store.OpEq, Value: v}, Limit: 10})
+	}
+	plain := e.member(tn.ID)
+	newEmail := email("renamed")
+	must(e.s.ChangeEmail(e.ctx, support, tn.ID, plain.Account.ID, newEmail))(e)
+	if got := find(newEmail); !slices.Equal(got, []string{plain.Account.ID}) {
+		e.Errorf("userName eq the new email of a member without profile: %v", got)
+	}
+	if got := find(plain.Account.Email); got != nil {
+		e.Errorf("userName eq the old email: %v, want nobody", got)
+	}
+	idp := json.RawMessage(`{"userName": "given-by-idp"}`)
+	must(e.s.UpdateMember(e.ctx, support, tn.ID, plain.Account.ID, store.MemberUpdate{Profile: &idp}))(e)
+	if got := find("GIVEN-by-idp"); !slices.Equal(got, []string{plain.Account.ID}) {
+		e.Errorf("userName eq a userName set later: %v", got)
+	}
+	if got := find(newEmail); got != nil {
+		e.Errorf("userName eq the email once the IdP gave a userName: %v, want nobody", got)
+	}
 }
 
 func testSCIMPaging(e *env) {
