@@ -210,13 +210,6 @@ func withParent(e filter.Expression, parent string) filter.Expression {
 // Replace sets the name, externalId and the whole member list (PUT).
 func (g *groups) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
 	h := g.h
-	cur, err := h.st.GetGroup(r.Context(), orgOf(r), id)
-	if err != nil {
-		return scim.Resource{}, h.handlerErr(r, err)
-	}
-	if err := checkIfMatch(r, groupVersion(cur)); err != nil {
-		return scim.Resource{}, err
-	}
 	name, _ := lookup(attrs, "displayName").(string)
 	ext, _ := lookup(attrs, "externalId").(string)
 	members, err := memberList(lookup(attrs, "members"))
@@ -226,7 +219,8 @@ func (g *groups) Replace(r *http.Request, id string, attrs scim.ResourceAttribut
 	if members == nil {
 		members = []store.GroupMember{}
 	}
-	gr, err := h.st.UpdateGroup(r.Context(), actor(r), orgOf(r), id, store.GroupChange{DisplayName: &name, ExternalID: &ext, ReplaceMembers: &members})
+	gr, err := h.st.UpdateGroup(r.Context(), actor(r), orgOf(r), id, store.GroupChange{DisplayName: &name, ExternalID: &ext, ReplaceMembers: &members,
+		Precondition: ifMatch(r, groupVersion)})
 	if err != nil {
 		return scim.Resource{}, h.handlerErr(r, err)
 	}
@@ -237,16 +231,7 @@ func (g *groups) Replace(r *http.Request, id string, attrs scim.ResourceAttribut
 // never the whole group) and answers 204.
 func (g *groups) Patch(r *http.Request, id string, ops []scim.PatchOperation) (scim.Resource, error) {
 	h := g.h
-	if r.Header.Get("If-Match") != "" {
-		cur, err := h.st.GetGroup(r.Context(), orgOf(r), id)
-		if err != nil {
-			return scim.Resource{}, h.handlerErr(r, err)
-		}
-		if err := checkIfMatch(r, groupVersion(cur)); err != nil {
-			return scim.Resource{}, err
-		}
-	}
-	var c store.GroupChange
+	c := store.GroupChange{Precondition: ifMatch(r, groupVersion)}
 	for _, op := range ops {
 		if err := groupOp(&c, op); err != nil {
 			return scim.Resource{}, err
@@ -359,14 +344,5 @@ func memberIDs(e filter.Expression) ([]string, bool) {
 // Delete deletes a group and its member rows.
 func (g *groups) Delete(r *http.Request, id string) error {
 	h := g.h
-	if r.Header.Get("If-Match") != "" {
-		cur, err := h.st.GetGroup(r.Context(), orgOf(r), id)
-		if err != nil {
-			return h.handlerErr(r, err)
-		}
-		if err := checkIfMatch(r, groupVersion(cur)); err != nil {
-			return err
-		}
-	}
-	return h.handlerErr(r, h.st.DeleteGroup(r.Context(), actor(r), orgOf(r), id))
+	return h.handlerErr(r, h.st.DeleteGroupIf(r.Context(), actor(r), orgOf(r), id, ifMatch(r, groupVersion)))
 }

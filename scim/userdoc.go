@@ -184,6 +184,16 @@ func checkIfMatch(r *http.Request, current string) error {
 		Detail: "The resource changed since the version in If-Match; read it again."}
 }
 
+// ifMatch returns the store precondition of the request's If-Match (nil
+// without one): the resource's version, read inside the change's
+// transaction, must be one the client named.
+func ifMatch[T any](r *http.Request, version func(T) string) func(T) error {
+	if r.Header.Get("If-Match") == "" {
+		return nil
+	}
+	return func(v T) error { return checkIfMatch(r, version(v)) }
+}
+
 // etagListMatches compares weakly (RFC 9110 8.8.3.2): W/ prefixes ignored.
 func etagListMatches(list, current string) bool {
 	cur := strings.TrimPrefix(current, "W/")

@@ -126,9 +126,6 @@ func (u *users) Replace(r *http.Request, id string, attrs scim.ResourceAttribute
 	if err != nil {
 		return scim.Resource{}, h.handlerErr(r, err)
 	}
-	if err := checkIfMatch(r, version(cur)); err != nil {
-		return scim.Resource{}, err
-	}
 	doc, password, ext := userDoc(attrs)
 	return u.apply(r, cur, doc, ext, password)
 }
@@ -140,9 +137,6 @@ func (u *users) Patch(r *http.Request, id string, ops []scim.PatchOperation) (sc
 	cur, err := h.st.GetMember(r.Context(), orgOf(r), id)
 	if err != nil {
 		return scim.Resource{}, h.handlerErr(r, err)
-	}
-	if err := checkIfMatch(r, version(cur)); err != nil {
-		return scim.Resource{}, err
 	}
 	doc := currentDoc(cur)
 	if cur.Membership.ExternalID != "" {
@@ -157,26 +151,23 @@ func (u *users) Patch(r *http.Request, id string, ops []scim.PatchOperation) (sc
 	return u.apply(r, cur, doc, ext, password)
 }
 
-// apply stores a new view of a member: the sign-in email through
-// store.ChangeEmail (rules 1-5), the name through store.SetName (rule 8),
-// then the membership (active, externalId, profile; rule 13), then a
-// password the IdP sent (store.SetPasswordFromIdP decides whether it applies).
+// apply stores a new view of a member in one store.UpdateSCIMUser: the
+// sign-in email (rules 1-5), the name (rule 8), the membership (active,
+// externalId, profile; rule 13) and a password the IdP sent (set only where
+// the store allows it), all or nothing, If-Match checked inside.
 func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext, password string) (scim.Resource, error) {
 	h := u.h
-	ctx, org, id, act := r.Context(), orgOf(r), cur.Account.ID, actor(r)
+	ctx, id := r.Context(), cur.Account.ID
 	email, err := signInEmail(doc)
 	if err != nil {
 		return scim.Resource{}, err
 	}
+	c := store.SCIMUserChange{Precondition: ifMatch(r, version)}
 	if !strings.EqualFold(email, cur.Account.Email) {
-		if _, err := h.st.ChangeEmail(ctx, act, org, id, email); err != nil {
-			return scim.Resource{}, h.handlerErr(r, err)
-		}
+		c.Email = email
 	}
 	if given, family, ok := docName(doc); ok && (given != cur.Account.GivenName || family != cur.Account.FamilyName) {
-		if _, err := h.st.SetName(ctx, act, id, given, family); err != nil {
-			return scim.Resource{}, h.handlerErr(r, err)
-		}
+		c.Name = &[2]string{given, family}
 	}
 	disabled := !docActive(doc)
 	delete(doc, "active")
@@ -187,27 +178,24 @@ func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext
 	old := currentDoc(cur)
 	delete(old, "active")
 	oldJSON, _ := marshalDoc(old)
-	upd := store.MemberUpdate{}
 	if disabled != cur.Membership.Disabled {
-		upd.Disabled = &disabled
+		c.Member.Disabled = &disabled
 	}
 	if ext != cur.Membership.ExternalID {
-		upd.ExternalID = &ext
+		c.Member.ExternalID = &ext
 	}
 	if !bytes.Equal(oldJSON, profile) || len(cur.Membership.Profile) == 0 {
-		upd.Profile = &profile
-	}
-	if upd.Disabled != nil || upd.ExternalID != nil || upd.Profile != nil {
-		if _, err := h.st.UpdateMember(ctx, act, org, id, upd); err != nil {
-			return scim.Resource{}, h.handlerErr(r, err)
-		}
+		c.Member.Profile = &profile
 	}
 	if password != "" {
 		if store.CheckPassword(password) != nil {
 			h.log.Info("scim.password_ignored", "request_id", h.requestID(ctx), "reason", "too weak")
-		} else if _, err := h.st.SetPasswordFromIdP(ctx, act, org, id, password); err != nil {
-			return scim.Resource{}, h.handlerErr(r, err)
+		} else {
+			c.Password = password
 		}
+	}
+	if _, err := h.st.UpdateSCIMUser(ctx, actor(r), orgOf(r), id, c); err != nil {
+		return scim.Resource{}, h.handlerErr(r, err)
 	}
 	return u.Get(r, id)
 }
@@ -216,14 +204,5 @@ func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext
 // sessions there); the account stays.
 func (u *users) Delete(r *http.Request, id string) error {
 	h := u.h
-	if r.Header.Get("If-Match") != "" {
-		cur, err := h.st.GetMember(r.Context(), orgOf(r), id)
-		if err != nil {
-			return h.handlerErr(r, err)
-		}
-		if err := checkIfMatch(r, version(cur)); err != nil {
-			return err
-		}
-	}
-	return h.handlerErr(r, h.st.RemoveMember(r.Context(), actor(r), orgOf(r), id))
+	return h.handlerErr(r, h.st.RemoveMemberIf(r.Context(), actor(r), orgOf(r), id, ifMatch(r, version)))
 }

@@ -138,6 +138,10 @@ type GroupChange struct {
 	ReplaceMembers *[]GroupMember
 	AddMembers     []GroupMember
 	RemoveMembers  []string
+	// Precondition, when set, sees the group as it is inside the
+	// transaction, its row locked, before anything changes (an HTTP
+	// If-Match); its error refuses the change and is returned as it is.
+	Precondition func(Group) error
 }
 
 // UpdateGroup applies a change to a group in one transaction. Member edits
@@ -165,7 +169,7 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 		// updated_at (ETag), queued with the commit, so its lock is held for
 		// that last round trip only. A change of the name or externalId, or a
 		// replacement of all members, still locks the row first.
-		membersOnly := c.DisplayName == nil && c.ExternalID == nil && c.ReplaceMembers == nil
+		membersOnly := c.DisplayName == nil && c.ExternalID == nil && c.ReplaceMembers == nil && c.Precondition == nil
 		lock := LockUpdate
 		if membersOnly {
 			lock = LockNone
@@ -173,6 +177,11 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 		before, err := tx.GetGroup(ctx, orgID, id, lock)
 		if err != nil {
 			return err
+		}
+		if c.Precondition != nil {
+			if err := c.Precondition(before); err != nil {
+				return err
+			}
 		}
 		g = before
 		if c.DisplayName != nil {
@@ -223,6 +232,12 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 
 // DeleteGroup deletes a group and its member rows.
 func (s *Store) DeleteGroup(ctx context.Context, actor Actor, orgID, id string) error {
+	return s.DeleteGroupIf(ctx, actor, orgID, id, nil)
+}
+
+// DeleteGroupIf is DeleteGroup when pre, if set, accepts the group as it is
+// inside the transaction, its row locked (an HTTP If-Match).
+func (s *Store) DeleteGroupIf(ctx context.Context, actor Actor, orgID, id string, pre func(Group) error) error {
 	return s.write(ctx, func(tx Tx, now time.Time) error {
 		if err := authorize(ctx, tx, actor, orgID); err != nil {
 			return err
@@ -230,6 +245,11 @@ func (s *Store) DeleteGroup(ctx context.Context, actor Actor, orgID, id string) 
 		g, err := tx.GetGroup(ctx, orgID, id, LockUpdate)
 		if err != nil {
 			return err
+		}
+		if pre != nil {
+			if err := pre(g); err != nil {
+				return err
+			}
 		}
 		if err := tx.DeleteGroup(ctx, orgID, id); err != nil {
 			return err

@@ -306,6 +306,12 @@ func (s *Store) UpdateMatchingMembers(ctx context.Context, actor Actor, orgID st
 // RemoveMember removes a person from an org: the membership, its group
 // memberships, its sessions there (rule 13). The account stays.
 func (s *Store) RemoveMember(ctx context.Context, actor Actor, orgID, accountID string) error {
+	return s.RemoveMemberIf(ctx, actor, orgID, accountID, nil)
+}
+
+// RemoveMemberIf is RemoveMember when pre, if set, accepts the member as it
+// is inside the transaction, its rows locked (an HTTP If-Match).
+func (s *Store) RemoveMemberIf(ctx context.Context, actor Actor, orgID, accountID string, pre func(Member) error) error {
 	return s.write(ctx, func(tx Tx, now time.Time) error {
 		if err := authorize(ctx, tx, actor, orgID); err != nil {
 			return err
@@ -313,6 +319,15 @@ func (s *Store) RemoveMember(ctx context.Context, actor Actor, orgID, accountID 
 		m, err := tx.GetMembership(ctx, orgID, accountID, LockUpdate)
 		if err != nil {
 			return err
+		}
+		if pre != nil {
+			acc, err := tx.GetAccount(ctx, accountID, LockUpdate)
+			if err != nil {
+				return err
+			}
+			if err := pre(Member{Account: acc, Membership: m}); err != nil {
+				return err
+			}
 		}
 		admins := 0
 		if m.UserType == UserTypeSystemAdmin && !m.Disabled {

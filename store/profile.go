@@ -18,52 +18,57 @@ func (s *Store) ChangeEmail(ctx context.Context, actor Actor, orgID, accountID, 
 		return Account{}, err
 	}
 	var acc Account
-	err = s.write(ctx, func(tx Tx, now time.Time) error {
-		if orgID != "" || actor.Kind != ActorSupport {
-			if err := authorize(ctx, tx, actor, orgID); err != nil {
-				return err
-			}
-			if _, err := tx.GetMembership(ctx, orgID, accountID, LockNone); err != nil {
-				return err
-			}
-		}
-		before, err := tx.GetAccount(ctx, accountID, LockUpdate)
-		if err != nil {
-			return err
-		}
-		if before.Email == email {
-			acc = before
-			return nil
-		}
-		orgs, err := tx.AccountOrgs(ctx, accountID, LockShare)
-		if err != nil {
-			return err
-		}
-		adminCompany := ""
-		if actor.Kind == ActorAdmin {
-			adminCompany = companyOf(orgs, actor.OrgID)
-		}
-		if err := CanChangeEmail(actor, orgs, adminCompany); err != nil {
-			return err
-		}
-		acc = before
-		acc.Email, acc.UpdatedAt = email, now
-		if err := tx.UpdateAccount(ctx, acc); err != nil {
-			return err
-		}
-		if err := tx.DeleteTokens(ctx, accountID, "", TokenReset); err != nil {
-			return err
-		}
-		if !strings.EqualFold(before.Email, email) {
-			sender := senderOrg(orgs, orgID)
-			if err := tx.InsertOutbox(ctx, s.emailChangedMessage(now, sender, before.Email, email)); err != nil {
-				return err
-			}
-		}
-		return audit(ctx, tx, now, actor, orgID, "account.email_change", "account", accountID,
-			map[string]string{"email": before.Email}, map[string]string{"email": email})
+	err = s.write(ctx, func(tx Tx, now time.Time) (err error) {
+		acc, err = s.changeEmail(ctx, tx, now, actor, orgID, accountID, email)
+		return err
 	})
 	return acc, err
+}
+
+// changeEmail is ChangeEmail inside tx, with email normalized.
+func (s *Store) changeEmail(ctx context.Context, tx Tx, now time.Time, actor Actor, orgID, accountID, email string) (Account, error) {
+	if orgID != "" || actor.Kind != ActorSupport {
+		if err := authorize(ctx, tx, actor, orgID); err != nil {
+			return Account{}, err
+		}
+		if _, err := tx.GetMembership(ctx, orgID, accountID, LockNone); err != nil {
+			return Account{}, err
+		}
+	}
+	before, err := tx.GetAccount(ctx, accountID, LockUpdate)
+	if err != nil {
+		return Account{}, err
+	}
+	if before.Email == email {
+		return before, nil
+	}
+	orgs, err := tx.AccountOrgs(ctx, accountID, LockShare)
+	if err != nil {
+		return Account{}, err
+	}
+	adminCompany := ""
+	if actor.Kind == ActorAdmin {
+		adminCompany = companyOf(orgs, actor.OrgID)
+	}
+	if err := CanChangeEmail(actor, orgs, adminCompany); err != nil {
+		return Account{}, err
+	}
+	acc := before
+	acc.Email, acc.UpdatedAt = email, now
+	if err := tx.UpdateAccount(ctx, acc); err != nil {
+		return Account{}, err
+	}
+	if err := tx.DeleteTokens(ctx, accountID, "", TokenReset); err != nil {
+		return Account{}, err
+	}
+	if !strings.EqualFold(before.Email, email) {
+		sender := senderOrg(orgs, orgID)
+		if err := tx.InsertOutbox(ctx, s.emailChangedMessage(now, sender, before.Email, email)); err != nil {
+			return Account{}, err
+		}
+	}
+	return acc, audit(ctx, tx, now, actor, orgID, "account.email_change", "account", accountID,
+		map[string]string{"email": before.Email}, map[string]string{"email": email})
 }
 
 // senderOrg picks the org whose sender a notice about an account comes from.
@@ -92,37 +97,43 @@ func (s *Store) SetName(ctx context.Context, actor Actor, accountID, given, fami
 		return Account{}, err
 	}
 	var acc Account
-	err := s.write(ctx, func(tx Tx, now time.Time) error {
-		before, err := tx.GetAccount(ctx, accountID, LockUpdate)
-		if err != nil {
-			return err
-		}
-		acc = before
-		if actor.Kind == ActorSCIM || actor.Kind == ActorAdmin {
-			orgs, err := tx.AccountOrgs(ctx, accountID, LockNone)
-			if err != nil {
-				return err
-			}
-			company := companyOf(orgs, actor.OrgID)
-			if company == "" {
-				return ErrNotFound
-			}
-			for _, o := range orgs {
-				if o.CompanyID != company {
-					return nil // the profile is shared with another company: leave it
-				}
-			}
-		}
-		if before.GivenName == given && before.FamilyName == family {
-			return nil
-		}
-		acc.GivenName, acc.FamilyName, acc.UpdatedAt = given, family, now
-		if err := tx.UpdateAccount(ctx, acc); err != nil {
-			return err
-		}
-		return audit(ctx, tx, now, actor, actor.OrgID, "account.name_change", "account", accountID,
-			map[string]string{"givenName": before.GivenName, "familyName": before.FamilyName},
-			map[string]string{"givenName": given, "familyName": family})
+	err := s.write(ctx, func(tx Tx, now time.Time) (err error) {
+		acc, err = setName(ctx, tx, now, actor, accountID, given, family)
+		return err
 	})
 	return acc, err
+}
+
+// setName is SetName inside tx, with the names checked.
+func setName(ctx context.Context, tx Tx, now time.Time, actor Actor, accountID, given, family string) (Account, error) {
+	before, err := tx.GetAccount(ctx, accountID, LockUpdate)
+	if err != nil {
+		return Account{}, err
+	}
+	if actor.Kind == ActorSCIM || actor.Kind == ActorAdmin {
+		orgs, err := tx.AccountOrgs(ctx, accountID, LockNone)
+		if err != nil {
+			return Account{}, err
+		}
+		company := companyOf(orgs, actor.OrgID)
+		if company == "" {
+			return Account{}, ErrNotFound
+		}
+		for _, o := range orgs {
+			if o.CompanyID != company {
+				return before, nil // the profile is shared with another company: leave it
+			}
+		}
+	}
+	if before.GivenName == given && before.FamilyName == family {
+		return before, nil
+	}
+	acc := before
+	acc.GivenName, acc.FamilyName, acc.UpdatedAt = given, family, now
+	if err := tx.UpdateAccount(ctx, acc); err != nil {
+		return Account{}, err
+	}
+	return acc, audit(ctx, tx, now, actor, actor.OrgID, "account.name_change", "account", accountID,
+		map[string]string{"givenName": before.GivenName, "familyName": before.FamilyName},
+		map[string]string{"givenName": given, "familyName": family})
 }

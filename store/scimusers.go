@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -82,34 +83,135 @@ func (s *Store) SetPasswordFromIdP(ctx context.Context, actor Actor, orgID, acco
 		return false, err
 	}
 	set := false
-	err = s.write(ctx, func(tx Tx, now time.Time) error {
-		set = false
+	err = s.write(ctx, func(tx Tx, now time.Time) (err error) {
+		set, err = setPasswordFromIdP(ctx, tx, now, actor, orgID, accountID, hash)
+		return err
+	})
+	return set, err
+}
+
+// setPasswordFromIdP is SetPasswordFromIdP inside tx, with the password hashed.
+func setPasswordFromIdP(ctx context.Context, tx Tx, now time.Time, actor Actor, orgID, accountID, hash string) (bool, error) {
+	if err := authorize(ctx, tx, actor, orgID); err != nil {
+		return false, err
+	}
+	if _, err := tx.GetMembership(ctx, orgID, accountID, LockNone); err != nil {
+		return false, err
+	}
+	acc, err := tx.GetAccount(ctx, accountID, LockUpdate)
+	if err != nil {
+		return false, err
+	}
+	orgs, err := tx.AccountOrgs(ctx, accountID, LockShare)
+	if err != nil {
+		return false, err
+	}
+	company := companyOf(orgs, orgID)
+	for _, o := range orgs {
+		if o.CompanyID != company || (o.ID == orgID && o.SSOEnabled) {
+			return false, nil
+		}
+	}
+	acc.PasswordHash, acc.UpdatedAt = hash, now
+	if err := tx.UpdateAccount(ctx, acc); err != nil {
+		return false, err
+	}
+	return true, audit(ctx, tx, now, actor, orgID, "account.password_set", "account", accountID, nil, nil)
+}
+
+// SCIMUserChange is what one SCIM PUT or PATCH of a user changes, applied in
+// one transaction: all of it or nothing.
+type SCIMUserChange struct {
+	// Email is the new sign-in email (rules 1 to 5); "" or the same keeps it.
+	Email string
+	// Name, when set, is the new given and family name (rule 8).
+	Name *[2]string
+	// Member changes the membership: active, externalId, profile (rule 13).
+	Member MemberUpdate
+	// Password is a password the IdP sent, set only as SetPasswordFromIdP
+	// allows; it must pass CheckPassword.
+	Password string
+	// Precondition, when set, sees the member as it is inside the
+	// transaction, its rows locked, before anything changes (an HTTP
+	// If-Match); its error refuses the change and is returned as it is.
+	Precondition func(Member) error
+}
+
+// UpdateSCIMUser applies one SCIM change of a member in one transaction and
+// returns the member after it.
+func (s *Store) UpdateSCIMUser(ctx context.Context, actor Actor, orgID, accountID string, c SCIMUserChange) (Member, error) {
+	var email string
+	if c.Email != "" {
+		var err error
+		if email, err = NormalizeEmail(c.Email); err != nil {
+			return Member{}, err
+		}
+	}
+	var given, family string
+	if c.Name != nil {
+		given, family = strings.TrimSpace(c.Name[0]), strings.TrimSpace(c.Name[1])
+		if err := checkNames(given, family); err != nil {
+			return Member{}, err
+		}
+		if err := CanEditName(actor, accountID); err != nil {
+			return Member{}, err
+		}
+	}
+	var hash string
+	if c.Password != "" {
+		if err := CheckPassword(c.Password); err != nil {
+			return Member{}, err
+		}
+		var err error
+		if hash, err = s.HashPassword(ctx, c.Password); err != nil {
+			return Member{}, err
+		}
+	}
+	var out Member
+	err := s.write(ctx, func(tx Tx, now time.Time) error {
 		if err := authorize(ctx, tx, actor, orgID); err != nil {
 			return err
 		}
-		if _, err := tx.GetMembership(ctx, orgID, accountID, LockNone); err != nil {
+		ms, err := tx.GetMembership(ctx, orgID, accountID, LockUpdate)
+		if err != nil {
 			return err
 		}
 		acc, err := tx.GetAccount(ctx, accountID, LockUpdate)
 		if err != nil {
 			return err
 		}
-		orgs, err := tx.AccountOrgs(ctx, accountID, LockShare)
-		if err != nil {
-			return err
-		}
-		company := companyOf(orgs, orgID)
-		for _, o := range orgs {
-			if o.CompanyID != company || (o.ID == orgID && o.SSOEnabled) {
-				return nil
+		if c.Precondition != nil {
+			if err := c.Precondition(Member{Account: acc, Membership: ms}); err != nil {
+				return err
 			}
 		}
-		acc.PasswordHash, acc.UpdatedAt = hash, now
-		if err := tx.UpdateAccount(ctx, acc); err != nil {
+		if email != "" && !strings.EqualFold(email, acc.Email) { // as the IdP spells it: no change
+			if _, err := s.changeEmail(ctx, tx, now, actor, orgID, accountID, email); err != nil {
+				return err
+			}
+		}
+		if c.Name != nil {
+			if _, err := setName(ctx, tx, now, actor, accountID, given, family); err != nil {
+				return err
+			}
+		}
+		m := c.Member
+		if m.MembershipChange != (MembershipChange{}) || m.ExternalID != nil || m.Profile != nil {
+			if _, err := s.updateMember(ctx, tx, now, actor, orgID, accountID, m); err != nil {
+				return err
+			}
+		}
+		if hash != "" {
+			if _, err := setPasswordFromIdP(ctx, tx, now, actor, orgID, accountID, hash); err != nil {
+				return err
+			}
+		}
+		if ms, err = tx.GetMembership(ctx, orgID, accountID, LockNone); err != nil {
 			return err
 		}
-		set = true
-		return audit(ctx, tx, now, actor, orgID, "account.password_set", "account", accountID, nil, nil)
+		acc, err = tx.GetAccount(ctx, accountID, LockNone)
+		out = Member{Account: acc, Membership: ms}
+		return err
 	})
-	return set, err
+	return out, err
 }

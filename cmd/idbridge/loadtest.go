@@ -33,30 +33,35 @@ func cmdLoadtestSCIM(e env, args []string) error {
 	batch := fs.Int("batch", 100, "members added per group PATCH")
 	lookups := fs.Int("lookups", 20000, "userName lookups to time after the sync")
 	bigAdds := fs.Int("big-adds", 2000, "single-member adds to time on a group holding every user (0: skip)")
-	runTag := fs.String("run", "", "reuse the users of an earlier run (its tag) instead of a new one")
-	lookupOnly := fs.Bool("lookup-only", false, "with --run: only time lookups of that run's users")
+	runTag := fs.String("run", "", "reuse the first --users users of an earlier run (its tag): no sync, only lookups and big-group adds")
+	lookupOnly := fs.Bool("lookup-only", false, "only time lookups (with --run)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseArgs(fs, args, "url", "token"); err != nil {
 		return err
 	}
 	tag := make([]byte, 4)
 	_, _ = rand.Read(tag)
-	if *runTag == "" {
+	reuse := *runTag != ""
+	if !reuse {
+		if *lookupOnly {
+			return usageError{"--lookup-only goes with --run"}
+		}
 		*runTag = hex.EncodeToString(tag)
-	} else if !*lookupOnly {
-		return usageError{"--run goes with --lookup-only"}
 	}
 	lt := &loadtest{base: strings.TrimRight(*base, "/"), token: *tok, run: *runTag, workers: *workers,
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *workers * 2, MaxConnsPerHost: *workers * 2}}}
 	var phases []phaseResult
 	start := time.Now()
+	if reuse {
+		*users, *groups = max(*users, 1), 0
+	}
 	if *lookupOnly {
-		*users, *groups, *bigAdds = max(*users, 1), 0, 0
+		*bigAdds = 0
 	}
 
 	ids := make([]string, *users)
 	syncUsers := *users
-	if *lookupOnly {
+	if reuse {
 		syncUsers = 0
 	}
 	phases = append(phases, lt.phase("users: filter+POST", syncUsers, func(i int) error {
@@ -70,6 +75,20 @@ func cmdLoadtestSCIM(e env, args []string) error {
 		}
 		return err
 	}))
+	if reuse && *bigAdds > 0 {
+		phases = append(phases, lt.phase("ids of the run's users", *users, func(i int) error {
+			doc, err := lt.call("GET", "/Users?attributes=id&filter="+url.QueryEscape(`userName eq "`+lt.userName(i)+`"`), nil, 200)
+			if err != nil {
+				return err
+			}
+			if res, _ := doc["Resources"].([]any); len(res) == 1 {
+				u, _ := res[0].(map[string]any)
+				ids[i], _ = u["id"].(string)
+				return nil
+			}
+			return fmt.Errorf("user %s of run %s not found", lt.userName(i), lt.run)
+		}))
+	}
 	gids := make([]string, *groups)
 	phases = append(phases, lt.phase("groups: filter+POST", *groups, func(i int) error {
 		name := fmt.Sprintf("lt-%s-group-%d", lt.run, i)
@@ -120,7 +139,7 @@ func cmdLoadtestSCIM(e env, args []string) error {
 		return err
 	}))
 	if *bigAdds > 0 && *users > 1 {
-		doc, err := lt.call("POST", "/Groups", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"lt-%s-big"}`, lt.run), 201)
+		doc, err := lt.call("POST", "/Groups", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"lt-%s-big-%x"}`, lt.run, tag), 201)
 		if err != nil {
 			return err
 		}
@@ -144,7 +163,11 @@ func cmdLoadtestSCIM(e env, args []string) error {
 	rep := map[string]any{"run": lt.run, "users": *users, "groups": *groups, "workers": *workers,
 		"syncSeconds": syncTime.Seconds(), "phases": phases}
 	return output(e, *asJSON, rep, func(w io.Writer) {
-		fmt.Fprintf(w, "run %s: %d users, %d groups, %d workers; initial sync %.1fs\n", lt.run, *users, *groups, *workers, syncTime.Seconds())
+		if reuse {
+			fmt.Fprintf(w, "run %s (reused): %d users, %d workers\n", lt.run, *users, *workers)
+		} else {
+			fmt.Fprintf(w, "run %s: %d users, %d groups, %d workers; initial sync %.1fs\n", lt.run, *users, *groups, *workers, syncTime.Seconds())
+		}
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "phase\trequests\terrors\tseconds\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\t")
 		for _, p := range phases {
