@@ -55,6 +55,13 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request, body []byte) {
 			"The bulk request has more than maxOperations ("+strconv.Itoa(h.opt.MaxBulkOperations)+") operations."))
 		return
 	}
+	// Each operation counts as a request against the token's rate limit
+	// (the bulk request itself took the first).
+	if wait, ok := h.limits.take(token(r.Context()).ID, len(req.Operations)-1); !ok {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		writeError(w, statusError(http.StatusTooManyRequests, "Too many requests for this token: each bulk operation counts as one; retry after the time in Retry-After."))
+		return
+	}
 	created := map[string]string{} // bulkId -> id
 	results := make([]bulkResult, 0, len(req.Operations))
 	errs := 0

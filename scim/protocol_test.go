@@ -181,6 +181,15 @@ func TestRateLimit(t *testing.T) {
 		t.Error("no Retry-After")
 	}
 	e.must(e.doToken(e.token2, "GET", "/Users", nil), http.StatusOK)
+
+	// Each bulk operation counts: three in one /Bulk exceed a burst of 2.
+	e = newEnv(t, "sqlite", scim.Options{RatePerSecond: 1, Burst: 2})
+	bulk := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[` +
+		`{"method":"DELETE","path":"/Users/x"},{"method":"DELETE","path":"/Users/y"},{"method":"DELETE","path":"/Users/z"}]}`
+	r = e.must(e.do("POST", "/Bulk", bulk), http.StatusTooManyRequests)
+	if r.header.Get("Retry-After") == "" {
+		t.Error("bulk: no Retry-After")
+	}
 }
 
 // TestBulk: bulkId references, failOnErrors, maxOperations.

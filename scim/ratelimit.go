@@ -28,7 +28,15 @@ func newLimiter(rate float64, burst int, now func() time.Time) *limiter {
 
 // allow takes one request from key's bucket; when empty it returns the
 // seconds until the next request is allowed.
-func (l *limiter) allow(key string) (float64, bool) {
+func (l *limiter) allow(key string) (float64, bool) { return l.take(key, 1) }
+
+// take takes n requests (at most the burst) from key's bucket, or none and
+// the seconds until there are n.
+func (l *limiter) take(key string, n int) (float64, bool) {
+	if n <= 0 {
+		return 0, true
+	}
+	want := min(float64(n), l.burst)
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -46,10 +54,10 @@ func (l *limiter) allow(key string) (float64, bool) {
 	}
 	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
 	b.last = now
-	if b.tokens < 1 {
-		return (1 - b.tokens) / l.rate, false
+	if b.tokens < want {
+		return (want - b.tokens) / l.rate, false
 	}
-	b.tokens--
+	b.tokens -= want
 	return 0, true
 }
 
