@@ -227,7 +227,7 @@ func userAttr(p filter.AttributePath) (attrInfo, error) {
 				return attrInfo{field: store.Named(store.FieldUpdatedAt), kind: "dateTime"}, nil
 			}
 			return attrInfo{}, invalidFilter("meta.%s cannot be filtered on.", sub)
-		case "password", "groups":
+		case "password":
 			return attrInfo{}, invalidFilter("%s cannot be filtered on.", name)
 		}
 		return schemaAttr(userSchema, "", name, sub)
@@ -318,6 +318,9 @@ func userFilter(e filter.Expression) (store.Filter, error) {
 	}
 	switch e := e.(type) {
 	case *filter.AttributeExpression:
+		if isGroups(e.AttributePath) {
+			return groupsFilter(e)
+		}
 		info, err := userAttr(e.AttributePath)
 		if err != nil {
 			return nil, err
@@ -326,6 +329,10 @@ func userFilter(e filter.Expression) (store.Filter, error) {
 	case *filter.ValuePath:
 		if e.AttributePath.SubAttributeName() != "" {
 			return nil, invalidFilter("Unsupported value filter.")
+		}
+		if isGroups(e.AttributePath) {
+			where, err := groupsElementFilter(e.ValueFilter)
+			return store.InGroup{Where: where}, err
 		}
 		info, err := userAttr(e.AttributePath)
 		if err != nil {
@@ -342,6 +349,55 @@ func userFilter(e filter.Expression) (store.Filter, error) {
 		return store.Any{Path: arr, Where: where}, nil
 	}
 	return nil, invalidFilter("Unsupported filter expression.")
+}
+
+// isGroups reports whether p is the User's "groups" (the groups the member
+// is in, kept as group rows, not in the profile).
+func isGroups(p filter.AttributePath) bool {
+	uri := p.URI()
+	return (uri == "" || strings.EqualFold(uri, userURN)) && strings.EqualFold(p.AttributeName, "groups")
+}
+
+// userGroupAttr maps a sub-attribute of User.groups to a group field.
+func userGroupAttr(sub string) (attrInfo, error) {
+	switch strings.ToLower(sub) {
+	case "", "value":
+		return attrInfo{field: store.Named(store.FieldID), caseExact: true, kind: "string"}, nil
+	case "display":
+		return attrInfo{field: store.Named(store.FieldDisplayName), kind: "string"}, nil
+	}
+	return attrInfo{}, invalidFilter("groups.%s cannot be filtered on.", sub)
+}
+
+// groupsFilter translates `groups op v`, `groups.value op v` (a group id),
+// `groups.display op v` and `groups pr`: the member is in such a group.
+func groupsFilter(e *filter.AttributeExpression) (store.Filter, error) {
+	sub := e.AttributePath.SubAttributeName()
+	if e.Operator == filter.PR && sub == "" {
+		return store.InGroup{}, nil
+	}
+	info, err := userGroupAttr(sub)
+	if err != nil {
+		return nil, err
+	}
+	c, err := compare(info, e.Operator, e.CompareValue)
+	return store.InGroup{Where: c}, err
+}
+
+// groupsElementFilter translates the filter inside groups[...] for one group.
+func groupsElementFilter(e filter.Expression) (store.Filter, error) {
+	if f, ok, err := logical(e, groupsElementFilter); ok {
+		return f, err
+	}
+	a, ok := e.(*filter.AttributeExpression)
+	if !ok {
+		return nil, invalidFilter("Unsupported value filter.")
+	}
+	info, err := userGroupAttr(a.AttributePath.AttributeName)
+	if err != nil {
+		return nil, err
+	}
+	return compare(info, a.Operator, a.CompareValue)
 }
 
 // elementFilter translates the filter inside attr[...] for one element.

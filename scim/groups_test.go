@@ -63,6 +63,20 @@ func TestGroups(t *testing.T) {
 		if r.doc["totalResults"] != 1.0 || r.str("Resources.0.id") != gid {
 			t.Errorf("members filter: %s", r.body)
 		}
+		// Users filtered by their groups.
+		for _, f := range []string{`groups eq "` + gid + `"`, `groups.value eq "` + gid + `"`, `groups[value eq "` + gid + `"]`,
+			`groups.display eq "engineering team"`, `groups[display sw "Eng" and value eq "` + gid + `"]`, `groups pr and userName pr`} {
+			l := e.must(e.do("GET", "/Users?filter="+q(f), nil), http.StatusOK)
+			if l.doc["totalResults"] != 1.0 || l.str("Resources.0.id") != ids[0] {
+				t.Errorf("users filter %s: %s", f, l.body)
+			}
+		}
+		for _, f := range []string{`groups eq "not-a-group"`, `groups.display eq "Sales"`, `not (groups pr) and id eq "` + ids[0] + `"`} {
+			if l := e.must(e.do("GET", "/Users?filter="+q(f), nil), http.StatusOK); l.doc["totalResults"] != 0.0 {
+				t.Errorf("users filter %s: %s", f, l.body)
+			}
+		}
+		e.must(e.do("GET", "/Users?filter="+q(`groups.type eq "direct"`), nil), http.StatusBadRequest)
 		// DELETE of a user removes their group memberships.
 		e.must(e.do("DELETE", "/Users/"+ids[0], nil), http.StatusNoContent)
 		e.mustMembers(gid)

@@ -97,6 +97,11 @@ type Any struct {
 	Where Filter
 }
 
+// InGroup matches the members of some group of theirs matching Where, a
+// filter on group fields (nil: any group). It is SCIM's User "groups".
+type InGroup struct{ Where Filter }
+
+func (InGroup) isFilter() {}
 func (Compare) isFilter() {}
 func (And) isFilter()     {}
 func (Or) isFilter()      {}
@@ -161,6 +166,11 @@ func checkFilter(f Filter, groups, inAny bool, depth int, terms *int) error {
 		return checkFilter(f.Right, groups, inAny, depth+1, terms)
 	case Not:
 		return checkFilter(f.Filter, groups, inAny, depth+1, terms)
+	case InGroup:
+		if groups || inAny {
+			return invalid("filter", "a group filter is not supported here")
+		}
+		return checkFilter(f.Where, true, false, depth+1, terms)
 	case Any:
 		if groups || inAny {
 			return invalid("filter", "a value filter is not supported here")

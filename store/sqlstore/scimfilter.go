@@ -92,6 +92,17 @@ func (s *filterSQL) expr(f store.Filter, elem string) (string, error) {
 			return "", err
 		}
 		return "EXISTS (SELECT 1 FROM " + from + " WHERE " + x + ")", nil
+	case store.InGroup:
+		if s.groups || elem != "" {
+			return "", badFilter("a group filter is not supported here")
+		}
+		in := &filterSQL{t: s.t, a: s.a, orgArg: s.orgArg, groups: true}
+		x, err := in.expr(f.Where, "")
+		if err != nil {
+			return "", err
+		}
+		return "EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.org_id = gm.org_id AND g.id = gm.group_id" +
+			" WHERE gm.org_id = m.org_id AND gm.account_id = m.account_id AND " + x + ")", nil
 	case store.Compare:
 		return s.compare(f, elem)
 	}

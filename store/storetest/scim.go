@@ -18,6 +18,7 @@ var scimTests = []test{
 	{name: "scim/user_name_unique", fn: testSCIMUserName},
 	{name: "scim/paging", fn: testSCIMPaging},
 	{name: "scim/groups", fn: testSCIMGroups},
+	{name: "scim/members_by_group", fn: testSCIMMembersByGroup},
 	{name: "scim/password", fn: testSCIMPassword},
 	{name: "scim/user_name_race", fn: testSCIMUserNameRace},
 }
@@ -185,6 +186,42 @@ func testSCIMPaging(e *env) {
 	if err != nil || total != 9 {
 		e.Errorf("count only: %d, %v", total, err)
 	}
+}
+
+// testSCIMMembersByGroup: SCIM's User "groups" filter (store.InGroup), in
+// this org's groups only.
+func testSCIMMembersByGroup(e *env) {
+	tn, other := e.tenant(), e.tenant()
+	a, b := e.member(tn.ID), e.member(tn.ID)
+	g := must(e.s.CreateGroup(e.ctx, support, tn.ID, store.NewGroup{DisplayName: "Sales_EU", Members: []store.GroupMember{{AccountID: a.Account.ID}}}))(e)
+	must(e.s.CreateGroup(e.ctx, support, other.ID, store.NewGroup{DisplayName: "Sales-US"}))(e)
+	dn := store.Named(store.FieldDisplayName)
+	for _, tc := range []struct {
+		name string
+		f    store.Filter
+		want []string
+	}{
+		{"by id", store.InGroup{Where: eq(store.Named(store.FieldID), g.ID)}, []string{a.Account.ID}},
+		{"by name, any case", store.InGroup{Where: eq(dn, "sales_eu")}, []string{a.Account.ID}},
+		{"another org's group", store.InGroup{Where: store.Compare{Field: dn, Op: store.OpEndsWith, Value: "-us"}}, nil},
+		{"in any group", store.InGroup{}, []string{a.Account.ID}},
+		{"in none", store.And{Left: store.Not{Filter: store.InGroup{}}, Right: eq(store.Named(store.FieldID), b.Account.ID)}, []string{b.Account.ID}},
+	} {
+		got := e.searchIDs(tn.ID, store.Query{Filter: tc.f, Limit: 100})
+		if !slices.Equal(got, tc.want) {
+			e.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for _, f := range []store.Filter{
+		store.InGroup{Where: eq(store.Named(store.FieldEmail), "x")}, // a member field
+		store.InGroup{Where: store.InGroup{}},                        // nested
+		store.Any{Path: []string{"emails"}, Where: store.InGroup{}},  // in a value filter
+	} {
+		_, _, err := e.s.SearchMembers(e.ctx, tn.ID, store.Query{Filter: f})
+		e.wantIs(err, store.ErrInvalid, fmt.Sprintf("filter %#v", f))
+	}
+	_, _, err := e.s.SearchGroups(e.ctx, tn.ID, store.Query{Filter: store.InGroup{}})
+	e.wantIs(err, store.ErrInvalid, "InGroup on groups")
 }
 
 func testSCIMGroups(e *env) {
