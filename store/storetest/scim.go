@@ -64,11 +64,7 @@ func testSCIMFilters(e *env) {
 
 	un := store.Named(store.FieldUserName)
 	work := store.Any{Path: []string{"emails"}, Where: eq(store.ProfilePath("type"), "work")}
-	for _, tc := range []struct {
-		name string
-		f    store.Filter
-		want []string
-	}{
+	e.wantFilters(func(f store.Filter) []string { return e.searchIDs(tn.ID, store.Query{Filter: f, Limit: 100}) }, []filterCase{
 		{"userName eq, any case", eq(un, "ana_1%@X.test"), []string{a.Account.ID}},
 		{"userName eq of a member without profile", eq(un, plain.Account.Email), []string{plain.Account.ID}},
 		{"userName eq case-exact", store.Compare{Field: un, Op: store.OpEq, Value: "ana_1%@x.test", CaseExact: true}, nil},
@@ -96,13 +92,7 @@ func testSCIMFilters(e *env) {
 		{"not", store.Not{Filter: work}, sorted(b.Account.ID, plain.Account.ID, tn.Admin.Account.ID)},
 		{"created", store.Compare{Field: store.Named(store.FieldCreatedAt), Op: store.OpLt, Value: time.Now().Add(100 * 365 * 24 * time.Hour)}, sorted(a.Account.ID, b.Account.ID, plain.Account.ID, tn.Admin.Account.ID)},
 		{"injection stays a value", eq(un, "x' OR '1'='1"), nil},
-	} {
-		got := e.searchIDs(tn.ID, store.Query{Filter: tc.f, Limit: 100})
-		slices.Sort(got)
-		if !slices.Equal(got, tc.want) {
-			e.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
-		}
-	}
+	})
 	// Refused: unknown fields, bad paths, wrong value types.
 	for _, f := range []store.Filter{
 		store.Compare{},
@@ -113,6 +103,26 @@ func testSCIMFilters(e *env) {
 	} {
 		_, _, err := e.s.SearchMembers(e.ctx, tn.ID, store.Query{Filter: f})
 		e.wantIs(err, store.ErrInvalid, fmt.Sprintf("filter %#v", f))
+	}
+}
+
+// filterCase is a filter and the ids it must find, in any order.
+type filterCase struct {
+	name string
+	f    store.Filter
+	want []string
+}
+
+// wantFilters runs each case through search and compares the ids found.
+func (e *env) wantFilters(search func(store.Filter) []string, cases []filterCase) {
+	e.Helper()
+	for _, tc := range cases {
+		got := search(tc.f)
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(tc.want))
+		if !slices.Equal(got, want) {
+			e.Errorf("%s: got %v, want %v", tc.name, got, want)
+		}
 	}
 }
 
@@ -196,22 +206,13 @@ func testSCIMMembersByGroup(e *env) {
 	g := must(e.s.CreateGroup(e.ctx, support, tn.ID, store.NewGroup{DisplayName: "Sales_EU", Members: []store.GroupMember{{AccountID: a.Account.ID}}}))(e)
 	must(e.s.CreateGroup(e.ctx, support, other.ID, store.NewGroup{DisplayName: "Sales-US"}))(e)
 	dn := store.Named(store.FieldDisplayName)
-	for _, tc := range []struct {
-		name string
-		f    store.Filter
-		want []string
-	}{
+	e.wantFilters(func(f store.Filter) []string { return e.searchIDs(tn.ID, store.Query{Filter: f, Limit: 100}) }, []filterCase{
 		{"by id", store.InGroup{Where: eq(store.Named(store.FieldID), g.ID)}, []string{a.Account.ID}},
 		{"by name, any case", store.InGroup{Where: eq(dn, "sales_eu")}, []string{a.Account.ID}},
 		{"another org's group", store.InGroup{Where: store.Compare{Field: dn, Op: store.OpEndsWith, Value: "-us"}}, nil},
 		{"in any group", store.InGroup{}, []string{a.Account.ID}},
 		{"in none", store.And{Left: store.Not{Filter: store.InGroup{}}, Right: eq(store.Named(store.FieldID), b.Account.ID)}, []string{b.Account.ID}},
-	} {
-		got := e.searchIDs(tn.ID, store.Query{Filter: tc.f, Limit: 100})
-		if !slices.Equal(got, tc.want) {
-			e.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
-		}
-	}
+	})
 	for _, f := range []store.Filter{
 		store.InGroup{Where: eq(store.Named(store.FieldEmail), "x")}, // a member field
 		store.InGroup{Where: store.InGroup{}},                        // nested
@@ -231,27 +232,21 @@ func testSCIMGroups(e *env) {
 	g2 := must(e.s.CreateGroup(e.ctx, support, tn.ID, store.NewGroup{DisplayName: "Sales-US"}))(e)
 	must(e.s.CreateGroup(e.ctx, support, other.ID, store.NewGroup{DisplayName: "Sales_EU"}))(e)
 	dn := store.Named(store.FieldDisplayName)
-	for _, tc := range []struct {
-		name string
-		f    store.Filter
-		want []string
-	}{
+	e.wantFilters(func(f store.Filter) []string {
+		gs, _, err := e.s.SearchGroups(e.ctx, tn.ID, store.Query{Filter: f, Limit: 10})
+		e.ok(err, "search groups")
+		var ids []string
+		for _, g := range gs {
+			ids = append(ids, g.ID)
+		}
+		return ids
+	}, []filterCase{
 		{"displayName eq", eq(dn, "sales_eu"), []string{g1.ID}},
 		{"sw escapes _", store.Compare{Field: dn, Op: store.OpStartsWith, Value: "sales_"}, []string{g1.ID}},
 		{"member", eq(store.Named(store.FieldMember), m.Account.ID), []string{g1.ID}},
 		{"not member", store.Compare{Field: store.Named(store.FieldMember), Op: store.OpNe, Value: m.Account.ID}, []string{g2.ID}},
 		{"externalId", store.Compare{Field: store.Named(store.FieldExternalID), Op: store.OpEq, Value: "G1", CaseExact: true}, []string{g1.ID}},
-	} {
-		gs, _, err := e.s.SearchGroups(e.ctx, tn.ID, store.Query{Filter: tc.f, Limit: 10})
-		e.ok(err, tc.name)
-		var got []string
-		for _, g := range gs {
-			got = append(got, g.ID)
-		}
-		if !slices.Equal(got, tc.want) {
-			e.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
-		}
-	}
+	})
 	_, _, err := e.s.SearchGroups(e.ctx, tn.ID, store.Query{Filter: eq(store.ProfilePath("x"), "y")})
 	e.wantIs(err, store.ErrInvalid, "a profile path on groups")
 }
