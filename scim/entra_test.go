@@ -46,9 +46,18 @@ func TestEntra(t *testing.T) {
 			`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "MGR-1"`,
 			`name.givenName sw "give" and not (name.familyName co "zzz")`,
 			`meta.created gt "2000-01-01T00:00:00Z" and meta.lastModified le "2999-01-01T00:00:00Z"`,
+			`emails[type eq "home" or type eq "work"].value ew "@ACME.example"`,
+			`emails[type eq "work" and primary eq true and value co "_ab6490ee@"]`,
+			`emails[not (type eq "home") and value sw "test_user"]`,
 		} {
 			r = e.must(e.do("GET", "/Users?filter="+q(f), nil), http.StatusOK)
 			if r.doc["totalResults"] != 1.0 || r.str("Resources.0.id") != id {
+				t.Errorf("filter %s: %s", f, r.body)
+			}
+		}
+
+		for _, f := range []string{`emails[type eq "home" or primary eq false].value pr`, `emails[type eq "work" and primary eq true and value co "nobody"]`} {
+			if r = e.must(e.do("GET", "/Users?filter="+q(f), nil), http.StatusOK); r.doc["totalResults"] != 0.0 {
 				t.Errorf("filter %s: %s", f, r.body)
 			}
 		}

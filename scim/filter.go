@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,9 +42,8 @@ func queryOf(r *http.Request, params scim.ListRequestParams, toFilter func(filte
 	return q, lp, nil
 }
 
-// parseFilter parses a raw SCIM filter, after rewriting the value-path form
-// `emails[type eq "work"].value eq "x"` (which the parser refuses) into
-// `emails[type eq "work" and value eq "x"]`.
+// parseFilter parses a raw SCIM filter. Value paths are cut out and parsed
+// on their own (cutValuePaths), then put back into the tree.
 func parseFilter(raw string) (filter.Expression, error) {
 	if e := simpleEq(raw); e != nil {
 		return e, nil
@@ -51,13 +51,141 @@ func parseFilter(raw string) (filter.Expression, error) {
 	if depth(raw) > maxFilterDepth {
 		return nil, invalidFilter("The filter is nested deeper than %d levels.", maxFilterDepth)
 	}
-	rewritten, err := rewriteValuePaths(raw)
+	outer, paths, err := cutValuePaths(raw)
 	if err != nil {
 		return nil, err
 	}
-	e, err := filter.ParseFilter([]byte(rewritten))
+	e, err := filter.ParseFilter([]byte(outer))
 	if err != nil || e == nil {
-		return nil, invalidFilter("The filter is not valid SCIM filter syntax.")
+		return nil, errFilterSyntax
+	}
+	return withValuePaths(e, paths)
+}
+
+var errFilterSyntax = invalidFilter("The filter is not valid SCIM filter syntax.")
+
+// valuePathMark names the stand-ins of cut-out value paths.
+const valuePathMark = "idbridgevaluepath"
+
+// valuePath is a value path cut out of a filter: attr[filter].
+type valuePath struct{ attr, filter string }
+
+// cutValuePaths replaces each value path of s with a stand-in
+// (idbridgevaluepathN pr). The parser takes at most two terms inside
+// brackets, no parentheses and no not, and not Entra's attr[F].sub op v at
+// all; cut out, F is parsed as a whole filter, and attr[F].sub op v becomes
+// attr[(F) and sub op v].
+func cutValuePaths(s string) (string, []valuePath, error) {
+	if strings.Contains(strings.ToLower(s), valuePathMark) {
+		return "", nil, invalidFilter("Unknown attribute %q.", valuePathMark)
+	}
+	var b strings.Builder
+	var paths []valuePath
+	inStr := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inStr && c == '\\':
+			b.WriteByte(c)
+			if i+1 < len(s) {
+				i++
+				b.WriteByte(s[i])
+			}
+			continue
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == ']':
+			return "", nil, errFilterSyntax
+		case c == '[':
+			head := b.String()
+			attr := head[len(strings.TrimRightFunc(head, func(r rune) bool { return r < 128 && isNameByte(byte(r)) || r == ':' || r == '.' })):]
+			end := closingBracket(s, i+1)
+			if attr == "" || end < 0 {
+				return "", nil, errFilterSyntax
+			}
+			inner, rest := s[i+1:end], s[end+1:]
+			if strings.HasPrefix(rest, ".") {
+				j := 1
+				for j < len(rest) && isNameByte(rest[j]) {
+					j++
+				}
+				cmp, tail, ok := comparisonTail(rest[j:])
+				if j == 1 || !ok {
+					return "", nil, errFilterSyntax
+				}
+				inner = "(" + inner + ") and " + rest[1:j] + " " + cmp
+				rest = tail
+			}
+			b.Reset()
+			b.WriteString(head[:len(head)-len(attr)])
+			b.WriteString(valuePathMark + strconv.Itoa(len(paths)) + " pr")
+			paths = append(paths, valuePath{attr: attr, filter: inner})
+			i = len(s) - len(rest) - 1
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), paths, nil
+}
+
+// closingBracket is the index of the "]" closing a value filter that starts
+// at i, or -1; a nested "[" is not allowed.
+func closingBracket(s string, i int) int {
+	inStr := false
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case inStr && c == '\\':
+			i++
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '[':
+			return -1
+		case c == ']':
+			return i
+		}
+	}
+	return -1
+}
+
+// withValuePaths puts the cut-out value paths back in place of their stand-ins.
+func withValuePaths(e filter.Expression, paths []valuePath) (filter.Expression, error) {
+	switch x := e.(type) {
+	case *filter.LogicalExpression:
+		l, err := withValuePaths(x.Left, paths)
+		if err != nil {
+			return nil, err
+		}
+		r, err := withValuePaths(x.Right, paths)
+		if err != nil {
+			return nil, err
+		}
+		return &filter.LogicalExpression{Left: l, Right: r, Operator: x.Operator}, nil
+	case *filter.NotExpression:
+		inner, err := withValuePaths(x.Expression, paths)
+		if err != nil {
+			return nil, err
+		}
+		return &filter.NotExpression{Expression: inner}, nil
+	case *filter.AttributeExpression:
+		name := strings.ToLower(x.AttributePath.AttributeName)
+		if !strings.HasPrefix(name, valuePathMark) {
+			return e, nil
+		}
+		n, err := strconv.Atoi(name[len(valuePathMark):])
+		if err != nil || n < 0 || n >= len(paths) {
+			return nil, errFilterSyntax
+		}
+		p, err := filter.ParseAttrPath([]byte(paths[n].attr))
+		if err != nil {
+			return nil, errFilterSyntax
+		}
+		vf, err := filter.ParseFilter([]byte(paths[n].filter))
+		if err != nil || vf == nil {
+			return nil, errFilterSyntax
+		}
+		return &filter.ValuePath{AttributePath: p, ValueFilter: vf}, nil
 	}
 	return e, nil
 }
@@ -99,54 +227,6 @@ func depth(s string) int {
 		}
 	}
 	return most
-}
-
-// rewriteValuePaths turns `attr[F].sub OP V` into `attr[(F) and sub OP V]`.
-func rewriteValuePaths(s string) (string, error) {
-	var b strings.Builder
-	inStr := false
-	open := -1 // index in b of the last '[' outside strings
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case inStr && c == '\\':
-			b.WriteByte(c)
-			if i+1 < len(s) {
-				i++
-				b.WriteByte(s[i])
-			}
-			continue
-		case c == '"':
-			inStr = !inStr
-		case inStr:
-		case c == '[':
-			open = b.Len()
-		case c == ']' && i+1 < len(s) && s[i+1] == '.' && open >= 0:
-			j := i + 2
-			for j < len(s) && (isNameByte(s[j])) {
-				j++
-			}
-			sub := s[i+2 : j]
-			rest, tail, ok := comparisonTail(s[j:])
-			if sub == "" || !ok {
-				return "", invalidFilter("The filter is not valid SCIM filter syntax.")
-			}
-			inner := b.String()[open+1:]
-			head := b.String()[:open+1]
-			if strings.Contains(strings.ToLower(inner), " or ") {
-				// valFilter has no plain grouping (RFC 7644 figure 1), so
-				// "a or b" cannot be and-ed without changing its meaning.
-				return "", invalidFilter("Use attr[filter and sub op value] when the value filter has or.")
-			}
-			b.Reset()
-			b.WriteString(head + inner + " and " + sub + " " + rest + "]")
-			i = len(s) - len(tail) - 1
-			open = -1
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String(), nil
 }
 
 func isNameByte(c byte) bool {
