@@ -30,6 +30,11 @@ func TestGroups(t *testing.T) {
 			return e.do("PATCH", "/Groups/"+gid, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":`+ops+`}`)
 		}
 		e.must(patch(`[{"op":"add","path":"members","value":[{"value":"`+stranger+`"}]}]`), http.StatusBadRequest)
+		// Member adds are validated as any PATCH: a value that is not a
+		// string, a missing group.
+		e.must(patch(`[{"op":"add","path":"members","value":[{"value":7}]}]`), http.StatusBadRequest)
+		e.must(e.do("PATCH", "/Groups/01a20a81-0fad-778b-8dd8-91ea0f6bcd09", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"`+ids[1]+`"}]}]}`), http.StatusNotFound)
+		e.mustMembers(gid, ids[0])
 		// Okta: path-less replace with id and displayName on every change.
 		e.must(patch(`[{"op":"replace","value":{"id":"`+gid+`","displayName":"Engineering Team"}}]`), http.StatusNoContent)
 		// Okta: add with a members array, remove with members[value eq].

@@ -203,6 +203,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, path string, bod
 		writeError(w, *e)
 		return
 	}
+	if h.fastGroupPatch(w, r2) {
+		return
+	}
 	rec := &recorder{header: http.Header{}}
 	h.lib.ServeHTTP(rec, r2)
 	h.respond(w, r2, rec)

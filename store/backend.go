@@ -133,8 +133,10 @@ type Tx interface {
 	// DeleteGroup deletes the group and its member rows.
 	DeleteGroup(ctx context.Context, orgID, id string) error
 	ListGroups(ctx context.Context, orgID string, q GroupQuery) ([]Group, int, error)
-	// UpsertGroupMembers adds members or updates their role; accounts must be members of the org.
-	// The writes may be queued (Pipeliner): a missing account then fails the transaction.
+	// UpsertGroupMembers adds members or updates their role; the group must
+	// exist (read it first) and the accounts be members of the org, else an
+	// *InvalidError on members. The writes may be queued (Pipeliner): a
+	// missing account then fails the transaction.
 	UpsertGroupMembers(ctx context.Context, orgID, groupID string, members []GroupMember) error
 	// RemoveGroupMembers removes the listed accounts; absent ones are ignored.
 	RemoveGroupMembers(ctx context.Context, orgID, groupID string, accountIDs []string) error

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -158,7 +159,12 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 			return Group{}, err
 		}
 	}
-	err = s.write(ctx, func(tx Tx, now time.Time) error {
+	membersOnly := c.DisplayName == nil && c.ExternalID == nil && c.ReplaceMembers == nil && c.Precondition == nil
+	write := s.write
+	if membersOnly {
+		write = s.writeHotRow
+	}
+	err = write(ctx, func(tx Tx, now time.Time) error {
 		if err := authorize(ctx, tx, actor, orgID); err != nil {
 			return err
 		}
@@ -169,7 +175,6 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 		// updated_at (ETag), queued with the commit, so its lock is held for
 		// that last round trip only. A change of the name or externalId, or a
 		// replacement of all members, still locks the row first.
-		membersOnly := c.DisplayName == nil && c.ExternalID == nil && c.ReplaceMembers == nil && c.Precondition == nil
 		lock := LockUpdate
 		if membersOnly {
 			lock = LockNone
@@ -209,9 +214,9 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 			}
 		}
 		if len(add) > 0 {
-			if err := requireOrgMembers(ctx, tx, orgID, add); err != nil {
-				return err
-			}
+			// The member rows' foreign key refuses an account that is not a
+			// member of the org (queued, the add costs no round trip of its
+			// own); which one it was is found after, on failure.
 			if err := tx.UpsertGroupMembers(ctx, orgID, id, add); err != nil {
 				return err
 			}
@@ -227,6 +232,12 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 		return audit(ctx, tx, now, actor, orgID, "group.update", "group", id, before, map[string]any{
 			"group": g, "added": len(add), "removed": len(c.RemoveMembers), "replaced": c.ReplaceMembers != nil})
 	})
+	var ie *InvalidError
+	if errors.As(err, &ie) && ie.Field == "members" && len(add) > 0 {
+		if rerr := s.read(ctx, func(tx Tx) error { return requireOrgMembers(ctx, tx, orgID, add) }); rerr != nil {
+			return Group{}, rerr // names the account
+		}
+	}
 	return g, err
 }
 

@@ -106,10 +106,15 @@ func (s *Store) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microse
 // write runs fn in a read-write transaction, retrying serialization failures.
 // fn receives the transaction's time, read once.
 func (s *Store) write(ctx context.Context, fn func(tx Tx, now time.Time) error) error {
+	return s.retry(ctx, s.b.InTx, fn)
+}
+
+// retry runs fn through inTx, again after a serialization failure.
+func (s *Store) retry(ctx context.Context, inTx func(context.Context, func(Tx) error) error, fn func(tx Tx, now time.Time) error) error {
 	var err error
 	for attempt := 0; attempt <= s.opt.MaxRetries; attempt++ {
 		now := s.now()
-		err = s.b.InTx(ctx, func(tx Tx) error { return fn(tx, now) })
+		err = inTx(ctx, func(tx Tx) error { return fn(tx, now) })
 		if !errors.Is(err, ErrRetry) {
 			return err
 		}
@@ -125,6 +130,23 @@ func (s *Store) write(ctx context.Context, fn func(tx Tx, now time.Time) error) 
 // read runs fn in a read-only transaction.
 func (s *Store) read(ctx context.Context, fn func(tx Tx) error) error {
 	return s.b.ReadTx(ctx, fn)
+}
+
+// hotRowWriter is a Backend that can release a transaction's row locks
+// before its commit reaches the disk, and return only once it has (see
+// postgres.DB.InTxHotRow). Changes queued on one hot row (a big group's
+// updated_at, bumped by each member add of a sync) then no longer wait for
+// each other's disk flush, and flushes are shared.
+type hotRowWriter interface {
+	InTxHotRow(ctx context.Context, fn func(Tx) error) error
+}
+
+// writeHotRow is write for a transaction that updates a hot row last.
+func (s *Store) writeHotRow(ctx context.Context, fn func(tx Tx, now time.Time) error) error {
+	if hw, ok := s.b.(hotRowWriter); ok {
+		return s.retry(ctx, hw.InTxHotRow, fn)
+	}
+	return s.write(ctx, fn)
 }
 
 // statementReader is a Backend that runs a single read statement outside an

@@ -22,6 +22,9 @@ type pipeTx struct {
 	// begin is the BEGIN statement while it is unsent.
 	begin  string
 	queued []queuedStmt
+	// afterCommit, when set, goes in the batch of COMMIT, after it: its own
+	// transaction.
+	afterCommit string
 	// err is the first failure of a queued statement, already translated:
 	// the transaction's outcome. Every later call returns it.
 	err error
@@ -73,6 +76,9 @@ func (p *pipeTx) send(ctx context.Context, sql string, args []any) (pgx.BatchRes
 	}
 	if sql != "" {
 		b.Queue(sql, args...)
+	}
+	if sql == "COMMIT" && p.afterCommit != "" {
+		b.Queue(p.afterCommit)
 	}
 	br := p.conn.SendBatch(ctx, b)
 	if begin != "" {
@@ -157,11 +163,17 @@ func (p *pipeTx) commit(ctx context.Context) error {
 		return err
 	}
 	tag, err := br.Exec()
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil && tag.String() != "COMMIT" {
 		err = pgx.ErrTxCommitRollback // the transaction had failed: PostgreSQL rolled it back
+	}
+	if err == nil && p.afterCommit != "" {
+		if _, aerr := br.Exec(); aerr != nil {
+			_ = br.Close()
+			return fmt.Errorf("postgres: after commit: %w", translate(aerr))
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: commit: %w", translate(err))
@@ -233,11 +245,20 @@ func (r firstRow) Scan(dest ...any) error {
 // (see pipeTx). The first failure of a queued write is the outcome, whatever
 // fn returned after it.
 func (db *DB) runPipelined(ctx context.Context, opts pgx.TxOptions, fn func(sqlstore.Conn) error) (err error) {
+	return db.runPipelinedThen(ctx, opts, nil, fn, "")
+}
+
+// runPipelinedThen is runPipelined with setup statements (SET LOCAL) sent
+// with BEGIN, and after, when set, sent in the batch of COMMIT, after it.
+func (db *DB) runPipelinedThen(ctx context.Context, opts pgx.TxOptions, setup []string, fn func(sqlstore.Conn) error, after string) (err error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", translate(err))
 	}
-	p := &pipeTx{conn: conn, begin: beginSQL(opts)}
+	p := &pipeTx{conn: conn, begin: beginSQL(opts), afterCommit: after}
+	for _, s := range setup {
+		p.queued = append(p.queued, queuedStmt{sql: s, fail: func(err error) error { return fmt.Errorf("postgres: begin: %w", translate(err)) }})
+	}
 	committed := false
 	defer func() {
 		if !committed {

@@ -99,10 +99,6 @@ func (t *Tx) UpsertGroupMembers(ctx context.Context, orgID, groupID string, memb
 	if err := ids(&orgID, &groupID); err != nil {
 		return err
 	}
-	var one int
-	if err := t.c.QueryRow(ctx, `SELECT 1 FROM groups WHERE org_id = $1 AND id = $2`, orgID, groupID).Scan(&one); err != nil {
-		return t.err("upsert group members", err)
-	}
 	// One row per account (the last role wins): an upsert may not touch a row twice.
 	roles := make(map[string]store.GroupRole, len(members))
 	var order []string
