@@ -144,7 +144,13 @@ func (s *filterSQL) compare(c store.Compare, elem string) (string, error) {
 	if !ok {
 		return "", badFilter("%q cannot be filtered on", c.Field.Name)
 	}
-	return s.columnCompare(col, c)
+	x, err := s.columnCompare(col, c)
+	if v, _ := c.Value.(string); err == nil && !s.groups && c.Field.Name == store.FieldExternalID && c.Op == store.OpEq && v != "" {
+		// Implied by the comparison, but a planner that sees a parameter,
+		// not its value, needs it to use the partial unique index.
+		x = "(" + x + " AND " + col.expr + " <> '')"
+	}
+	return x, err
 }
 
 var sqlOps = map[store.Op]string{store.OpEq: "=", store.OpNe: "<>", store.OpGt: ">", store.OpGe: ">=", store.OpLt: "<", store.OpLe: "<="}
