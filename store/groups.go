@@ -222,15 +222,16 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 			}
 		}
 		g.UpdatedAt = now
-		if membersOnly {
-			if err := tx.TouchGroup(ctx, orgID, id, now); err != nil {
-				return err
-			}
-		} else if err := tx.UpdateGroup(ctx, g); err != nil {
+		if err := audit(ctx, tx, now, actor, orgID, "group.update", "group", id, before, map[string]any{
+			"group": g, "added": len(add), "removed": len(c.RemoveMembers), "replaced": c.ReplaceMembers != nil}); err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, actor, orgID, "group.update", "group", id, before, map[string]any{
-			"group": g, "added": len(add), "removed": len(c.RemoveMembers), "replaced": c.ReplaceMembers != nil})
+		// The group row last: concurrent member changes wait for its lock
+		// from here to the commit only.
+		if membersOnly {
+			return tx.TouchGroup(ctx, orgID, id, now)
+		}
+		return tx.UpdateGroup(ctx, g)
 	})
 	var ie *InvalidError
 	if errors.As(err, &ie) && ie.Field == "members" && len(add) > 0 {
