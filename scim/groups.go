@@ -48,12 +48,18 @@ func memberList(v any) ([]store.GroupMember, error) {
 	return out, nil
 }
 
+// groupAttrs reads the name, externalId and members of a group document.
+func groupAttrs(attrs scim.ResourceAttributes) (name, ext string, members []store.GroupMember, err error) {
+	name, _ = lookup(attrs, "displayName").(string)
+	ext, _ = lookup(attrs, "externalId").(string)
+	members, err = memberList(lookup(attrs, "members"))
+	return name, ext, members, err
+}
+
 // Create creates a group with its first members.
 func (g *groups) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
 	h := g.h
-	name, _ := lookup(attrs, "displayName").(string)
-	ext, _ := lookup(attrs, "externalId").(string)
-	members, err := memberList(lookup(attrs, "members"))
+	name, ext, members, err := groupAttrs(attrs)
 	if err != nil {
 		return scim.Resource{}, err
 	}
@@ -210,9 +216,7 @@ func withParent(e filter.Expression, parent string) filter.Expression {
 // Replace sets the name, externalId and the whole member list (PUT).
 func (g *groups) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
 	h := g.h
-	name, _ := lookup(attrs, "displayName").(string)
-	ext, _ := lookup(attrs, "externalId").(string)
-	members, err := memberList(lookup(attrs, "members"))
+	name, ext, members, err := groupAttrs(attrs)
 	if err != nil {
 		return scim.Resource{}, err
 	}
