@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 
@@ -40,23 +41,32 @@ func cmdUserAdd(e env, args []string) error {
 	return output(e, *asJSON, memberJSON(m), func(w io.Writer) { fmt.Fprintf(w, "%s\t%s\t%s\n", m.Account.ID, m.Account.Email, m.Status()) })
 }
 
-// findAccount resolves --id or --email.
-func findAccount(e env, st *store.Store, id, email string) (store.Account, error) {
-	switch {
-	case id != "":
-		a, err := st.GetAccount(e.ctx, id)
-		if err != nil {
-			return a, fmt.Errorf("account %s: %w", id, err)
-		}
-		return a, nil
-	case email != "":
-		a, err := st.AccountByEmail(e.ctx, email)
-		if err != nil {
-			return a, fmt.Errorf("account %s: %w", email, err)
-		}
-		return a, nil
+// openAccount parses args, checks the required flags and that --id or
+// --email names an account, opens the store and finds the account.
+func openAccount(e env, fs *flag.FlagSet, args []string, id, email *string, required ...string) (*store.Store, func(), store.Account, error) {
+	if err := parseArgs(fs, args, required...); err != nil {
+		return nil, nil, store.Account{}, err
 	}
-	return store.Account{}, usageError{"--id or --email is required"}
+	if *id == "" && *email == "" {
+		return nil, nil, store.Account{}, usageError{"--id or --email is required"}
+	}
+	st, done, err := openStore(e)
+	if err != nil {
+		return nil, nil, store.Account{}, err
+	}
+	var a store.Account
+	name := *id
+	if name != "" {
+		a, err = st.GetAccount(e.ctx, name)
+	} else {
+		name = *email
+		a, err = st.AccountByEmail(e.ctx, name)
+	}
+	if err != nil {
+		done()
+		return nil, nil, a, fmt.Errorf("account %s: %w", name, err)
+	}
+	return st, done, a, nil
 }
 
 func cmdUserUnlock(e env, args []string) error {
@@ -64,21 +74,11 @@ func cmdUserUnlock(e env, args []string) error {
 	id := fs.String("id", "", "account id")
 	email := fs.String("email", "", "account email")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *id == "" && *email == "" {
-		return usageError{"--id or --email is required"}
-	}
-	st, done, err := openStore(e)
+	st, done, a, err := openAccount(e, fs, args, id, email)
 	if err != nil {
 		return err
 	}
 	defer done()
-	a, err := findAccount(e, st, *id, *email)
-	if err != nil {
-		return err
-	}
 	if a, err = st.UnlockAccount(e.ctx, supportActor(e), a.ID); err != nil {
 		return err
 	}
@@ -92,21 +92,11 @@ func cmdUserSetEmail(e env, args []string) error {
 	newEmail := fs.String("new-email", "", "new email")
 	org := fs.String("org", "", "org whose sender the notice comes from (optional)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parseArgs(fs, args, "new-email"); err != nil {
-		return err
-	}
-	if *id == "" && *email == "" {
-		return usageError{"--id or --email is required"}
-	}
-	st, done, err := openStore(e)
+	st, done, a, err := openAccount(e, fs, args, id, email, "new-email")
 	if err != nil {
 		return err
 	}
 	defer done()
-	a, err := findAccount(e, st, *id, *email)
-	if err != nil {
-		return err
-	}
 	if a, err = st.ChangeEmail(e.ctx, supportActor(e), *org, a.ID, *newEmail); err != nil {
 		return err
 	}
