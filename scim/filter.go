@@ -81,72 +81,86 @@ func cutValuePaths(s string) (string, []valuePath, error) {
 	}
 	var b strings.Builder
 	var paths []valuePath
-	inStr := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case inStr && c == '\\':
-			b.WriteByte(c)
-			if i+1 < len(s) {
-				i++
-				b.WriteByte(s[i])
+	var err error
+	copied := 0 // s[:copied] is in b
+	scanCode(s, 0, func(i int) int {
+		switch s[i] {
+		case ']':
+			err = errFilterSyntax
+			return -1
+		case '[':
+		default:
+			return i + 1
+		}
+		head := s[copied:i]
+		attr := head[len(strings.TrimRightFunc(head, func(r rune) bool { return r < 128 && isNameByte(byte(r)) || r == ':' || r == '.' })):]
+		end := closingBracket(s, i+1)
+		if attr == "" || end < 0 {
+			err = errFilterSyntax
+			return -1
+		}
+		inner, rest := s[i+1:end], s[end+1:]
+		if strings.HasPrefix(rest, ".") {
+			j := 1
+			for j < len(rest) && isNameByte(rest[j]) {
+				j++
 			}
-			continue
+			cmp, tail, ok := comparisonTail(rest[j:])
+			if j == 1 || !ok {
+				err = errFilterSyntax
+				return -1
+			}
+			inner = "(" + inner + ") and " + rest[1:j] + " " + cmp
+			rest = tail
+		}
+		b.WriteString(head[:len(head)-len(attr)])
+		b.WriteString(valuePathMark + strconv.Itoa(len(paths)) + " pr")
+		paths = append(paths, valuePath{attr: attr, filter: inner})
+		copied = len(s) - len(rest)
+		return copied
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	b.WriteString(s[copied:])
+	return b.String(), paths, nil
+}
+
+// scanCode calls fn with the index of each byte of s from i on that is
+// outside string literals; fn returns the index to go on from (i+1 to
+// step), or a negative one to stop.
+func scanCode(s string, i int, fn func(i int) int) {
+	inStr := false
+	for i >= 0 && i < len(s) {
+		switch c := s[i]; {
+		case inStr && c == '\\':
+			i += 2
 		case c == '"':
 			inStr = !inStr
+			i++
 		case inStr:
-		case c == ']':
-			return "", nil, errFilterSyntax
-		case c == '[':
-			head := b.String()
-			attr := head[len(strings.TrimRightFunc(head, func(r rune) bool { return r < 128 && isNameByte(byte(r)) || r == ':' || r == '.' })):]
-			end := closingBracket(s, i+1)
-			if attr == "" || end < 0 {
-				return "", nil, errFilterSyntax
-			}
-			inner, rest := s[i+1:end], s[end+1:]
-			if strings.HasPrefix(rest, ".") {
-				j := 1
-				for j < len(rest) && isNameByte(rest[j]) {
-					j++
-				}
-				cmp, tail, ok := comparisonTail(rest[j:])
-				if j == 1 || !ok {
-					return "", nil, errFilterSyntax
-				}
-				inner = "(" + inner + ") and " + rest[1:j] + " " + cmp
-				rest = tail
-			}
-			b.Reset()
-			b.WriteString(head[:len(head)-len(attr)])
-			b.WriteString(valuePathMark + strconv.Itoa(len(paths)) + " pr")
-			paths = append(paths, valuePath{attr: attr, filter: inner})
-			i = len(s) - len(rest) - 1
-			continue
+			i++
+		default:
+			i = fn(i)
 		}
-		b.WriteByte(c)
 	}
-	return b.String(), paths, nil
 }
 
 // closingBracket is the index of the "]" closing a value filter that starts
 // at i, or -1; a nested "[" is not allowed.
 func closingBracket(s string, i int) int {
-	inStr := false
-	for ; i < len(s); i++ {
-		switch c := s[i]; {
-		case inStr && c == '\\':
-			i++
-		case c == '"':
-			inStr = !inStr
-		case inStr:
-		case c == '[':
+	end := -1
+	scanCode(s, i, func(j int) int {
+		switch s[j] {
+		case '[':
 			return -1
-		case c == ']':
-			return i
+		case ']':
+			end = j
+			return -1
 		}
-	}
-	return -1
+		return j + 1
+	})
+	return end
 }
 
 // withValuePaths puts the cut-out value paths back in place of their stand-ins.
@@ -210,22 +224,17 @@ func simpleEq(raw string) filter.Expression {
 
 // depth is the deepest nesting of brackets outside string literals.
 func depth(s string) int {
-	d, most, inStr := 0, 0, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case inStr && c == '\\':
-			i++
-		case c == '"':
-			inStr = !inStr
-		case inStr:
-		case c == '(' || c == '[':
+	d, most := 0, 0
+	scanCode(s, 0, func(i int) int {
+		switch s[i] {
+		case '(', '[':
 			d++
 			most = max(most, d)
-		case c == ')' || c == ']':
+		case ')', ']':
 			d--
 		}
-	}
+		return i + 1
+	})
 	return most
 }
 

@@ -245,19 +245,19 @@ func (r firstRow) Scan(dest ...any) error {
 // (see pipeTx). The first failure of a queued write is the outcome, whatever
 // fn returned after it.
 func (db *DB) runPipelined(ctx context.Context, opts pgx.TxOptions, fn func(sqlstore.Conn) error) (err error) {
-	return db.runPipelinedThen(ctx, opts, nil, fn, "")
+	return db.runPipelinedThen(ctx, opts, "", "", fn)
 }
 
-// runPipelinedThen is runPipelined with setup statements (SET LOCAL) sent
+// runPipelinedThen is runPipelined with setup (a SET LOCAL), when set, sent
 // with BEGIN, and after, when set, sent in the batch of COMMIT, after it.
-func (db *DB) runPipelinedThen(ctx context.Context, opts pgx.TxOptions, setup []string, fn func(sqlstore.Conn) error, after string) (err error) {
+func (db *DB) runPipelinedThen(ctx context.Context, opts pgx.TxOptions, setup, after string, fn func(sqlstore.Conn) error) (err error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", translate(err))
 	}
 	p := &pipeTx{conn: conn, begin: beginSQL(opts), afterCommit: after}
-	for _, s := range setup {
-		p.queued = append(p.queued, queuedStmt{sql: s, fail: func(err error) error { return fmt.Errorf("postgres: begin: %w", translate(err)) }})
+	if setup != "" {
+		p.queued = append(p.queued, queuedStmt{sql: setup, fail: func(err error) error { return fmt.Errorf("postgres: begin: %w", translate(err)) }})
 	}
 	committed := false
 	defer func() {

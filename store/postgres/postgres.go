@@ -146,19 +146,20 @@ func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
 
 // InTxHotRow is InTx for a transaction whose last write is to a row many
 // transactions update (a big group's updated_at). It commits without
-// waiting for the disk, so the row lock is released at once instead of
-// after the flush, then waits for the disk with a second, empty commit that
-// does, sent in the same batch (WAL is flushed in order, so its flush covers
-// the first). The caller learns of success only once the change is durable,
-// as with InTx; others may read it a flush earlier. Member adds to one group from 16 workers no
-// longer queue behind each other's flushes, and the flushes are shared.
+// waiting for the disk, so the row lock is released at once instead of after
+// the flush, then waits for the disk with a second, empty commit that does,
+// sent in the same batch (WAL is flushed in order, so its flush covers the
+// first). The caller learns of success only once the change is durable, as
+// with InTx; others may read it a flush earlier. Member adds to one group
+// from 16 workers no longer queue behind each other's flushes, and the
+// flushes are shared.
 func (db *DB) InTxHotRow(ctx context.Context, fn func(store.Tx) error) error {
 	return db.runPipelinedThen(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted},
-		[]string{"SET LOCAL synchronous_commit = off"},
-		func(c sqlstore.Conn) error { return fn(sqlstore.New(c, &dialect)) },
+		"SET LOCAL synchronous_commit = off",
 		// An xid makes this a commit that is flushed (synchronous_commit as
 		// the session has it, on by default). Sent with COMMIT: no round trip.
-		"SELECT pg_current_xact_id()")
+		"SELECT pg_current_xact_id()",
+		func(c sqlstore.Conn) error { return fn(sqlstore.New(c, &dialect)) })
 }
 
 // ReadTx runs fn in a read-only REPEATABLE READ transaction: one snapshot.
