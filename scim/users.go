@@ -194,7 +194,7 @@ func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext
 			c.Password = password
 		}
 	}
-	if _, err := h.st.UpdateSCIMUser(ctx, actor(r), orgOf(r), id, c); err != nil {
+	if err := h.st.UpdateSCIMUser(ctx, actor(r), orgOf(r), id, c); err != nil {
 		return scim.Resource{}, h.handlerErr(r, err)
 	}
 	return u.Get(r, id)

@@ -137,38 +137,36 @@ type SCIMUserChange struct {
 	Precondition func(Member) error
 }
 
-// UpdateSCIMUser applies one SCIM change of a member in one transaction and
-// returns the member after it.
-func (s *Store) UpdateSCIMUser(ctx context.Context, actor Actor, orgID, accountID string, c SCIMUserChange) (Member, error) {
+// UpdateSCIMUser applies one SCIM change of a member in one transaction.
+func (s *Store) UpdateSCIMUser(ctx context.Context, actor Actor, orgID, accountID string, c SCIMUserChange) error {
 	var email string
 	if c.Email != "" {
 		var err error
 		if email, err = NormalizeEmail(c.Email); err != nil {
-			return Member{}, err
+			return err
 		}
 	}
 	var given, family string
 	if c.Name != nil {
 		given, family = strings.TrimSpace(c.Name[0]), strings.TrimSpace(c.Name[1])
 		if err := checkNames(given, family); err != nil {
-			return Member{}, err
+			return err
 		}
 		if err := CanEditName(actor, accountID); err != nil {
-			return Member{}, err
+			return err
 		}
 	}
 	var hash string
 	if c.Password != "" {
 		if err := CheckPassword(c.Password); err != nil {
-			return Member{}, err
+			return err
 		}
 		var err error
 		if hash, err = s.HashPassword(ctx, c.Password); err != nil {
-			return Member{}, err
+			return err
 		}
 	}
-	var out Member
-	err := s.write(ctx, func(tx Tx, now time.Time) error {
+	return s.write(ctx, func(tx Tx, now time.Time) error {
 		if err := authorize(ctx, tx, actor, orgID); err != nil {
 			return err
 		}
@@ -206,12 +204,6 @@ func (s *Store) UpdateSCIMUser(ctx context.Context, actor Actor, orgID, accountI
 				return err
 			}
 		}
-		if ms, err = tx.GetMembership(ctx, orgID, accountID, LockNone); err != nil {
-			return err
-		}
-		acc, err = tx.GetAccount(ctx, accountID, LockNone)
-		out = Member{Account: acc, Membership: ms}
-		return err
+		return nil
 	})
-	return out, err
 }
