@@ -74,7 +74,7 @@ func patchUser(doc map[string]any, op scim.PatchOperation, id string) error {
 		case "meta", "groups":
 			return mutability(ap.AttributeName + " is read-only.")
 		case "password":
-			// taken out by userDoc and set through store.SetPasswordFromIdP
+			// taken out by userDoc and set through store.UpdateSCIMUser
 			return patchSimple(doc, "password", op)
 		case "externalid":
 			return patchSimple(doc, "externalId", op)

@@ -14,6 +14,17 @@ import (
 // token's org; id is the account id.
 type users struct{ h *Handler }
 
+// idpPassword is the password an IdP sent, or "" when the service would
+// refuse it: it is then not set (the person uses "forgot password"), as
+// refusing the request would stop provisioning.
+func (h *Handler) idpPassword(r *http.Request, password string) string {
+	if password != "" && store.CheckPassword(password) != nil {
+		h.log.Info("scim.password_ignored", "request_id", h.requestID(r.Context()), "reason", "too weak")
+		return ""
+	}
+	return password
+}
+
 // Create adds the person to the org: a new account, or a membership of the
 // account that already has this email (rule 14).
 func (u *users) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
@@ -28,15 +39,9 @@ func (u *users) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Res
 	if err != nil {
 		return scim.Resource{}, h.handlerErr(r, err)
 	}
-	if password != "" && store.CheckPassword(password) != nil {
-		// A password the IdP sends but the service would refuse is not set
-		// (the person uses "forgot password"); refusing would stop provisioning.
-		h.log.Info("scim.password_ignored", "request_id", h.requestID(r.Context()), "reason", "too weak")
-		password = ""
-	}
 	m, err := h.st.CreateMember(r.Context(), actor(r), orgOf(r), store.NewMember{
 		Email: email, GivenName: given, FamilyName: family, ExternalID: ext, Profile: profile,
-		Disabled: !docActive(doc), Password: password,
+		Disabled: !docActive(doc), Password: h.idpPassword(r, password),
 	})
 	if err != nil {
 		return scim.Resource{}, h.handlerErr(r, err)
@@ -187,13 +192,7 @@ func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext
 	if !bytes.Equal(oldJSON, profile) || len(cur.Membership.Profile) == 0 {
 		c.Member.Profile = &profile
 	}
-	if password != "" {
-		if store.CheckPassword(password) != nil {
-			h.log.Info("scim.password_ignored", "request_id", h.requestID(ctx), "reason", "too weak")
-		} else {
-			c.Password = password
-		}
-	}
+	c.Password = h.idpPassword(r, password)
 	if err := h.st.UpdateSCIMUser(ctx, actor(r), orgOf(r), id, c); err != nil {
 		return scim.Resource{}, h.handlerErr(r, err)
 	}

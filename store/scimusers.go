@@ -68,55 +68,39 @@ func (s *Store) GroupsOfMember(ctx context.Context, orgID, accountID string) (gs
 	return gs, err
 }
 
-// SetPasswordFromIdP sets an account's password as the org's IdP sent it
-// (SCIM "password", Okta). It does so only when the org does not sign in
-// through SSO and every org of the account belongs to the IdP's company (an
-// IdP never sets the password another company's people sign in with);
-// otherwise it changes nothing and returns false. The password is never
-// stored or logged in clear; the audit entry says only that it was set.
-func (s *Store) SetPasswordFromIdP(ctx context.Context, actor Actor, orgID, accountID, password string) (bool, error) {
-	if err := CheckPassword(password); err != nil {
-		return false, err
-	}
-	hash, err := s.HashPassword(ctx, password)
-	if err != nil {
-		return false, err
-	}
-	set := false
-	err = s.write(ctx, func(tx Tx, now time.Time) (err error) {
-		set, err = setPasswordFromIdP(ctx, tx, now, actor, orgID, accountID, hash)
-		return err
-	})
-	return set, err
-}
-
-// setPasswordFromIdP is SetPasswordFromIdP inside tx, with the password hashed.
-func setPasswordFromIdP(ctx context.Context, tx Tx, now time.Time, actor Actor, orgID, accountID, hash string) (bool, error) {
+// setPasswordFromIdP sets an account's password (hashed) as the org's IdP
+// sent it (SCIM "password", Okta), inside tx. It does so only when the org
+// does not sign in through SSO and every org of the account belongs to the
+// IdP's company (an IdP never sets the password another company's people
+// sign in with); otherwise it changes nothing. The
+// password is never stored or logged in clear; the audit entry says only
+// that it was set.
+func setPasswordFromIdP(ctx context.Context, tx Tx, now time.Time, actor Actor, orgID, accountID, hash string) error {
 	if err := authorize(ctx, tx, actor, orgID); err != nil {
-		return false, err
+		return err
 	}
 	if _, err := tx.GetMembership(ctx, orgID, accountID, LockNone); err != nil {
-		return false, err
+		return err
 	}
 	acc, err := tx.GetAccount(ctx, accountID, LockUpdate)
 	if err != nil {
-		return false, err
+		return err
 	}
 	orgs, err := tx.AccountOrgs(ctx, accountID, LockShare)
 	if err != nil {
-		return false, err
+		return err
 	}
 	company := companyOf(orgs, orgID)
 	for _, o := range orgs {
 		if o.CompanyID != company || (o.ID == orgID && o.SSOEnabled) {
-			return false, nil
+			return nil
 		}
 	}
 	acc.PasswordHash, acc.UpdatedAt = hash, now
 	if err := tx.UpdateAccount(ctx, acc); err != nil {
-		return false, err
+		return err
 	}
-	return true, audit(ctx, tx, now, actor, orgID, "account.password_set", "account", accountID, nil, nil)
+	return audit(ctx, tx, now, actor, orgID, "account.password_set", "account", accountID, nil, nil)
 }
 
 // SCIMUserChange is what one SCIM PUT or PATCH of a user changes, applied in
@@ -200,7 +184,7 @@ func (s *Store) UpdateSCIMUser(ctx context.Context, actor Actor, orgID, accountI
 			}
 		}
 		if hash != "" {
-			if _, err := setPasswordFromIdP(ctx, tx, now, actor, orgID, accountID, hash); err != nil {
+			if err := setPasswordFromIdP(ctx, tx, now, actor, orgID, accountID, hash); err != nil {
 				return err
 			}
 		}

@@ -257,32 +257,37 @@ func testSCIMPassword(e *env) {
 	tn, sso, foreign := e.tenant(), e.tenant(), e.tenant()
 	actor, _ := e.scim(tn)
 	m := e.member(tn.ID)
-	set, err := e.s.SetPasswordFromIdP(e.ctx, actor, tn.ID, m.Account.ID, "idp-password-123")
-	if err != nil || !set {
-		e.Fatalf("set: %v, %v", set, err)
+	setPassword := func(actor store.Actor, orgID, accountID, password string) error {
+		return e.s.UpdateSCIMUser(e.ctx, actor, orgID, accountID, store.SCIMUserChange{Password: password})
 	}
-	_, err = e.s.PasswordSignIn(e.ctx, tn.ID, m.Account.Email, "idp-password-123")
-	e.ok(err, "sign in with the IdP's password")
-	_, err = e.s.SetPasswordFromIdP(e.ctx, actor, foreign.ID, m.Account.ID, "idp-password-123")
-	e.wantNotFound(err, "a token used on another org")
+	signsIn := func(orgID, email, password string) bool {
+		_, err := e.s.PasswordSignIn(e.ctx, orgID, email, password)
+		return err == nil
+	}
+	e.ok(setPassword(actor, tn.ID, m.Account.ID, "idp-password-123"), "set")
+	if !signsIn(tn.ID, m.Account.Email, "idp-password-123") {
+		e.Errorf("cannot sign in with the IdP's password")
+	}
+	e.wantNotFound(setPassword(actor, foreign.ID, m.Account.ID, "idp-password-123"), "a token used on another org")
 
 	// The account also belongs to another company's org: nothing changes.
 	must(e.s.CreateMember(e.ctx, support, foreign.ID, store.NewMember{Email: m.Account.Email}))(e)
-	set, err = e.s.SetPasswordFromIdP(e.ctx, actor, tn.ID, m.Account.ID, "other-password-456")
-	if err != nil || set {
-		e.Errorf("shared with another company: set %v, %v; want false, nil", set, err)
+	e.ok(setPassword(actor, tn.ID, m.Account.ID, "other-password-456"), "set when shared with another company")
+	if signsIn(tn.ID, m.Account.Email, "other-password-456") || !signsIn(tn.ID, m.Account.Email, "idp-password-123") {
+		e.Errorf("shared with another company: the IdP changed the password")
 	}
 	// The org signs in through SSO: nothing changes.
 	sActor, _ := e.scim(sso)
 	s := e.member(sso.ID)
+	e.ok(setPassword(sActor, sso.ID, s.Account.ID, "sso-password-789"), "set in an SSO org")
 	e.enableSSO(sso)
-	set, err = e.s.SetPasswordFromIdP(e.ctx, sActor, sso.ID, s.Account.ID, "sso-password-789")
-	if err != nil || set {
-		e.Errorf("SSO org: set %v, %v; want false, nil", set, err)
+	e.ok(setPassword(sActor, sso.ID, s.Account.ID, "sso-password-000"), "set in an SSO org")
+	must(e.s.DisableSSO(e.ctx, sso.Actor, sso.ID))(e)
+	if signsIn(sso.ID, s.Account.Email, "sso-password-000") || !signsIn(sso.ID, s.Account.Email, "sso-password-789") {
+		e.Errorf("SSO org: the IdP changed the password")
 	}
 	// Another org's token: not found.
-	_, err = e.s.SetPasswordFromIdP(e.ctx, sActor, sso.ID, m.Account.ID, "x-password-000")
-	e.wantNotFound(err, "another org's member")
+	e.wantNotFound(setPassword(sActor, sso.ID, m.Account.ID, "x-password-000"), "another org's member")
 }
 
 // testSCIMUserNameRace: two creates of one userName at once leave one winner.
