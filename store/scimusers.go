@@ -112,7 +112,7 @@ type SCIMUserChange struct {
 	Name *[2]string
 	// Member changes the membership: active, externalId, profile (rule 13).
 	Member MemberUpdate
-	// Password is a password the IdP sent, set only as SetPasswordFromIdP
+	// Password is a password the IdP sent, set only as setPasswordFromIdP
 	// allows; it must pass CheckPassword.
 	Password string
 	// Precondition, when set, sees the member as it is inside the
