@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -172,9 +173,9 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 		// whole transaction: member adds to one group would queue behind each
 		// other (16 concurrent adds of Entra's or Okta's sync). The member rows
 		// are upserts and deletes by key, and the group row only gets its new
-		// updated_at (ETag), queued with the commit, so its lock is held for
-		// that last round trip only. A change of the name or externalId, or a
-		// replacement of all members, still locks the row first.
+		// updated_at (ETag), written last and committed without waiting for
+		// the disk (writeHotRow). A change of the name or externalId, a
+		// replacement of all members, or an If-Match still locks the row first.
 		lock := LockUpdate
 		if membersOnly {
 			lock = LockNone
@@ -198,9 +199,6 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 			g.ExternalID = *c.ExternalID
 		}
 		if c.ReplaceMembers != nil {
-			if err := requireOrgMembers(ctx, tx, orgID, replace); err != nil {
-				return err
-			}
 			if err := tx.RemoveAllGroupMembers(ctx, orgID, id); err != nil {
 				return err
 			}
@@ -215,7 +213,7 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 		}
 		if len(add) > 0 {
 			// The member rows' foreign key refuses an account that is not a
-			// member of the org (queued, the add costs no round trip of its
+			// member of the org (queued, a write costs no round trip of its
 			// own); which one it was is found after, on failure.
 			if err := tx.UpsertGroupMembers(ctx, orgID, id, add); err != nil {
 				return err
@@ -234,8 +232,8 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 		return tx.UpdateGroup(ctx, g)
 	})
 	var ie *InvalidError
-	if errors.As(err, &ie) && ie.Field == "members" && len(add) > 0 {
-		if rerr := s.read(ctx, func(tx Tx) error { return requireOrgMembers(ctx, tx, orgID, add) }); rerr != nil {
+	if added := slices.Concat(add, replace); errors.As(err, &ie) && ie.Field == "members" && len(added) > 0 {
+		if rerr := s.read(ctx, func(tx Tx) error { return requireOrgMembers(ctx, tx, orgID, added) }); rerr != nil {
 			return Group{}, rerr // names the account
 		}
 	}
