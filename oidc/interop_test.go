@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
 	"github.com/idbridge/idbridge/oidc/oidcpeer"
@@ -29,24 +27,10 @@ func TestInteropOIDCProviderCodeFlowWithPKCE(t *testing.T) {
 	oidcpeer.Need(t)
 
 	// Our side first: the redirect URI must be known to the OP.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	st := ssotest.NewStore()
-	fin := &ssotest.Recorder{}
-	p, err := New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	router := chi.NewRouter()
-	p.Mount(router)
-	srv := httptest.NewUnstartedServer(router)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	defer srv.Close()
+	st, fin := ssotest.NewStore(), &ssotest.Recorder{}
+	p, _ := ssotest.StartSP(t, func(base string) (*Provider, error) {
+		return New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
+	})
 	connID := uuid.NewString()
 
 	op, err := oidcpeer.Start(oidcpeer.Client{ID: "idbridge-test", Secret: "interop-secret-value-0123456789", RedirectURI: p.RedirectURL(connID)})

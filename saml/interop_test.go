@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"html"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
 	"github.com/idbridge/idbridge/saml/samlpeer"
@@ -37,23 +35,10 @@ func interopSSP(t *testing.T, encrypt bool) {
 	samlpeer.Need(t)
 
 	// Our SP on a real port.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
 	st, fin := ssotest.NewStore(), &ssotest.Recorder{}
-	p, err := New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	router := chi.NewRouter()
-	p.Mount(router)
-	srv := httptest.NewUnstartedServer(router)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	defer srv.Close()
+	p, _ := ssotest.StartSP(t, func(base string) (*Provider, error) {
+		return New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
+	})
 
 	// The IdP: a config dir made here, php's built-in server.
 	idp, err := samlpeer.Start(t.TempDir(), []samlpeer.User{{Username: "alice", Password: "alicepw",

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/crewjam/saml/samlidp"
-	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 	dsig "github.com/russellhaering/goxmldsig"
 
@@ -56,23 +54,10 @@ func TestCrewjamIdP(t *testing.T) {
 }
 
 func crewjamFlow(t *testing.T, method string) ([]sso.Result, []error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
 	st, fin := ssotest.NewStore(), &ssotest.Recorder{}
-	p, err := New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	router := chi.NewRouter()
-	p.Mount(router)
-	sp := httptest.NewUnstartedServer(router)
-	sp.Listener.Close()
-	sp.Listener = ln
-	sp.Start()
-	defer sp.Close()
+	p, _ := ssotest.StartSP(t, func(base string) (*Provider, error) {
+		return New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
+	})
 
 	key := newTestIdP(t)
 	idpSrv := httptest.NewUnstartedServer(nil)

@@ -10,13 +10,17 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/idbridge/idbridge/sso"
 	"github.com/idbridge/idbridge/store"
@@ -167,4 +171,29 @@ func ReadBody(t testing.TB, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// StartSP builds a provider with build for a base URL on a loopback port
+// (the provider must know it before it serves), mounts it on a router and
+// serves it there until the test ends.
+func StartSP[P interface{ Mount(chi.Router) }](t testing.TB, build func(base string) (P, error)) (P, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	p, err := build(base)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	router := chi.NewRouter()
+	p.Mount(router)
+	srv := httptest.NewUnstartedServer(router)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return p, base
 }
