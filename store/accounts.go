@@ -114,8 +114,11 @@ func (s *Store) PasswordSignIn(ctx context.Context, orgID, email, password strin
 }
 
 // ChangePassword sets a new password after checking the current one; the new
-// one is given twice (rule 10).
-func (s *Store) ChangePassword(ctx context.Context, accountID, current, newPassword, confirm string) error {
+// one is given twice (rule 10). Every other session of the account ends (keep
+// is the hash of the session making the change) and outstanding reset links
+// die. Whoever vouched for the old password vouches for the new one: knowing
+// a password is no proof of owning the mailbox.
+func (s *Store) ChangePassword(ctx context.Context, accountID string, keep []byte, current, newPassword, confirm string) error {
 	if newPassword != confirm {
 		return invalid("password", "the two new passwords are not the same")
 	}
@@ -147,6 +150,9 @@ func (s *Store) ChangePassword(ctx context.Context, accountID, current, newPassw
 		}
 		a.PasswordHash, a.UpdatedAt = hash, now
 		if err := tx.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		if err := endOtherSignIns(ctx, tx, accountID, keep); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, SelfActor(accountID), "", "account.password_change", "account", accountID, nil, nil)
@@ -228,17 +234,17 @@ func (s *Store) usePasswordLink(ctx context.Context, kind TokenKind, secret, new
 				return ErrNotFound
 			}
 		}
-		acc.PasswordHash, acc.FailedAttempts, acc.LockedAt, acc.UpdatedAt = hash, 0, nil, now
+		// The link reached the current address: the person vouches for the password.
+		acc.PasswordHash, acc.PasswordCompanyID, acc.FailedAttempts, acc.LockedAt, acc.UpdatedAt = hash, "", 0, nil, now
 		if acc.ActivatedAt == nil {
 			acc.ActivatedAt = &now
 		}
 		if err := tx.UpdateAccount(ctx, acc); err != nil {
 			return err
 		}
-		if kind == TokenReset { // a new password ends every other sign-in
-			if _, err := tx.DeleteSessions(ctx, acc.ID, ""); err != nil {
-				return err
-			}
+		// A new password ends every sign-in made before it, and every other link.
+		if err := endOtherSignIns(ctx, tx, acc.ID, nil); err != nil {
+			return err
 		}
 		return audit(ctx, tx, now, SelfActor(acc.ID), t.OrgID, "account."+string(kind)+"_used", "account", acc.ID, nil, map[string]any{"activatedAt": acc.ActivatedAt})
 	})

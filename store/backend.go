@@ -170,14 +170,16 @@ type Tx interface {
 	GetSession(ctx context.Context, hash []byte) (Session, error)
 	UpdateSession(ctx context.Context, s Session) error
 	DeleteSession(ctx context.Context, hash []byte) error
-	// DeleteSessions ends an account's sessions in one org ("" = every org) and returns how many.
-	DeleteSessions(ctx context.Context, accountID, orgID string) (int, error)
+	// DeleteSessions ends an account's sessions in one org ("" = every org),
+	// but the one whose hash is keep (nil: none kept), and returns how many.
+	DeleteSessions(ctx context.Context, accountID, orgID string, keep []byte) (int, error)
 
 	InsertToken(ctx context.Context, t OneTimeToken) error
 	// ConsumeToken marks an unused, unexpired token of that kind used at now and returns it;
 	// otherwise ErrNotFound. Two concurrent calls never both succeed.
 	ConsumeToken(ctx context.Context, hash []byte, kind TokenKind, now time.Time) (OneTimeToken, error)
-	// DeleteTokens deletes an account's unused tokens of a kind ("" org = every org).
+	// DeleteTokens deletes an account's unused tokens of a kind ("" org = every
+	// org; "" kind = every kind).
 	DeleteTokens(ctx context.Context, accountID, orgID string, kind TokenKind) error
 
 	InsertSignIn(ctx context.Context, s SignIn) error

@@ -39,6 +39,12 @@ type Account struct {
 	FamilyName string
 	// PasswordHash is an argon2id PHC string; empty when no password was set.
 	PasswordHash string
+	// PasswordCompanyID is the company that vouches for the password: ""
+	// when the person set it through a link mailed to the current email,
+	// else the company whose IdP or admin set it, or changed the email under
+	// it. Such a password never opens another company's org: it is cleared
+	// when the account joins one (docs/security-model.md).
+	PasswordCompanyID string
 	// ActivatedAt is set when the person first set a password from a link or signed in through SSO.
 	ActivatedAt    *time.Time
 	FailedAttempts int

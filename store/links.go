@@ -114,6 +114,9 @@ func (s *Store) linkByEmail(ctx context.Context, tx Tx, now time.Time, c Connect
 	case isNotFound(err) && jit:
 		m = Membership{OrgID: c.OrgID, AccountID: acc.ID, UserType: UserTypeUser, Subscription: SubscriptionNone,
 			ReportsRole: ReportsNoAccess, CreatedAt: now, UpdatedAt: now}
+		if err := joinCompany(ctx, tx, now, actor, org, &acc); err != nil {
+			return Account{}, err
+		}
 		if err := tx.InsertMembership(ctx, m); err != nil {
 			return Account{}, err
 		}

@@ -82,13 +82,26 @@ func (s *Store) CreateMember(ctx context.Context, actor Actor, orgID string, in 
 		case newAccount:
 			acc = Account{ID: newID(), Email: email, GivenName: in.GivenName, FamilyName: in.FamilyName, CreatedAt: now, UpdatedAt: now}
 			if pwHash != "" && !org.SSOEnabled {
-				acc.PasswordHash = pwHash
+				ok, err := idpMayOwnPassword(ctx, tx, org.CompanyID, email)
+				if err != nil {
+					return err
+				}
+				if ok {
+					acc.PasswordHash = pwHash
+					if actor.Kind != ActorSupport { // support vouches platform-wide
+						acc.PasswordCompanyID = org.CompanyID
+					}
+				}
 			}
 			if err := tx.InsertAccount(ctx, acc); err != nil {
 				return err
 			}
 		case err != nil:
 			return err
+		default:
+			if err := joinCompany(ctx, tx, now, actor, org, &acc); err != nil {
+				return err
+			}
 		}
 		m.AccountID = acc.ID
 		invite := in.Invite && CanInvite(org, acc, m) == nil
@@ -249,7 +262,7 @@ func (s *Store) updateMember(ctx context.Context, tx Tx, now time.Time, actor Ac
 		return Member{}, err
 	}
 	if after.Disabled && !before.Disabled {
-		if _, err := tx.DeleteSessions(ctx, accountID, orgID); err != nil { // rule 13
+		if _, err := tx.DeleteSessions(ctx, accountID, orgID, nil); err != nil { // rule 13
 			return Member{}, err
 		}
 	}
@@ -345,7 +358,7 @@ func (s *Store) RemoveMemberIf(ctx context.Context, actor Actor, orgID, accountI
 		if err != nil {
 			return err
 		}
-		if _, err := tx.DeleteSessions(ctx, accountID, orgID); err != nil {
+		if _, err := tx.DeleteSessions(ctx, accountID, orgID, nil); err != nil {
 			return err
 		}
 		if err := tx.DeleteTokens(ctx, accountID, orgID, TokenInvitation); err != nil {

@@ -55,10 +55,16 @@ func (s *Store) changeEmail(ctx context.Context, tx Tx, now time.Time, actor Act
 	}
 	acc := before
 	acc.Email, acc.UpdatedAt = email, now
+	if acc.PasswordHash != "" && actor.Kind != ActorSupport {
+		// The new address never proved the password: from now on it is
+		// the changing company's word (docs/security-model.md).
+		acc.PasswordCompanyID = companyOf(orgs, orgID)
+	}
 	if err := tx.UpdateAccount(ctx, acc); err != nil {
 		return Account{}, err
 	}
-	if err := tx.DeleteTokens(ctx, accountID, "", TokenReset); err != nil {
+	// Every link mailed to the old address dies: reset and invitation alike.
+	if err := tx.DeleteTokens(ctx, accountID, "", ""); err != nil {
 		return Account{}, err
 	}
 	if !strings.EqualFold(before.Email, email) {

@@ -70,9 +70,10 @@ func (s *Store) GroupsOfMember(ctx context.Context, orgID, accountID string) (gs
 
 // setPasswordFromIdP sets an account's password (hashed) as the org's IdP
 // sent it (SCIM "password", Okta), inside tx. It does so only when the org
-// does not sign in through SSO and every org of the account belongs to the
+// does not sign in through SSO, every org of the account belongs to the
 // IdP's company (an IdP never sets the password another company's people
-// sign in with); otherwise it changes nothing. The
+// sign in with) and the email is not in another company's verified domain;
+// otherwise it changes nothing. The IdP's company then vouches for the password. The
 // password is never stored or logged in clear; the audit entry says only
 // that it was set.
 func setPasswordFromIdP(ctx context.Context, tx Tx, now time.Time, actor Actor, orgID, accountID, hash string) error {
@@ -96,7 +97,10 @@ func setPasswordFromIdP(ctx context.Context, tx Tx, now time.Time, actor Actor, 
 			return nil
 		}
 	}
-	acc.PasswordHash, acc.UpdatedAt = hash, now
+	if ok, err := idpMayOwnPassword(ctx, tx, company, acc.Email); err != nil || !ok {
+		return err
+	}
+	acc.PasswordHash, acc.PasswordCompanyID, acc.UpdatedAt = hash, company, now
 	if err := tx.UpdateAccount(ctx, acc); err != nil {
 		return err
 	}

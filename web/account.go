@@ -76,7 +76,7 @@ func (w *Web) accountPassword(rw http.ResponseWriter, r *http.Request) {
 			w.tooMany(rw, r, wait)
 			return
 		}
-		err := w.st.ChangePassword(r.Context(), s.AccountID, r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm"))
+		err := w.st.ChangePassword(r.Context(), s.AccountID, s.Hash, r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm"))
 		if err != nil {
 			p, verr := w.accountView(r, s)
 			if verr != nil {

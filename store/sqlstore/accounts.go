@@ -6,11 +6,11 @@ import (
 	"github.com/idbridge/idbridge/store"
 )
 
-const accountCols = `a.id, a.email, a.given_name, a.family_name, a.password_hash, a.activated_at,
+const accountCols = `a.id, a.email, a.given_name, a.family_name, a.password_hash, a.password_company_id, a.activated_at,
 	a.failed_attempts, a.locked_at, a.created_at, a.updated_at`
 
 func accountDest(a *store.Account) []any {
-	return []any{textScan{&a.ID}, &a.Email, &a.GivenName, &a.FamilyName, &a.PasswordHash, nullTimeScan{&a.ActivatedAt},
+	return []any{textScan{&a.ID}, &a.Email, &a.GivenName, &a.FamilyName, &a.PasswordHash, textScan{&a.PasswordCompanyID}, nullTimeScan{&a.ActivatedAt},
 		&a.FailedAttempts, nullTimeScan{&a.LockedAt}, timeScan{&a.CreatedAt}, timeScan{&a.UpdatedAt}}
 }
 
@@ -20,9 +20,14 @@ func (t *Tx) InsertAccount(ctx context.Context, a store.Account) error {
 	if err := ids(&a.ID); err != nil {
 		return err
 	}
+	pwCompany, err := optID(a.PasswordCompanyID)
+	if err != nil {
+		return err
+	}
 	return t.execLater(ctx, "insert account", `INSERT INTO accounts (id, email, given_name, family_name, password_hash,
-		activated_at, failed_attempts, locked_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		a.ID, a.Email, a.GivenName, a.FamilyName, a.PasswordHash, t.optTime(a.ActivatedAt), a.FailedAttempts,
+		password_company_id, activated_at, failed_attempts, locked_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		a.ID, a.Email, a.GivenName, a.FamilyName, a.PasswordHash, pwCompany, t.optTime(a.ActivatedAt), a.FailedAttempts,
 		t.optTime(a.LockedAt), t.time(a.CreatedAt), t.time(a.UpdatedAt))
 }
 
@@ -49,8 +54,13 @@ func (t *Tx) UpdateAccount(ctx context.Context, a store.Account) error {
 	if err := ids(&a.ID); err != nil {
 		return err
 	}
+	pwCompany, err := optID(a.PasswordCompanyID)
+	if err != nil {
+		return err
+	}
 	return t.execOne(ctx, "update account", `UPDATE accounts SET email = $2, given_name = $3, family_name = $4,
-		password_hash = $5, activated_at = $6, failed_attempts = $7, locked_at = $8, updated_at = $9 WHERE id = $1`,
-		a.ID, a.Email, a.GivenName, a.FamilyName, a.PasswordHash, t.optTime(a.ActivatedAt), a.FailedAttempts,
+		password_hash = $5, password_company_id = $6, activated_at = $7, failed_attempts = $8, locked_at = $9,
+		updated_at = $10 WHERE id = $1`,
+		a.ID, a.Email, a.GivenName, a.FamilyName, a.PasswordHash, pwCompany, t.optTime(a.ActivatedAt), a.FailedAttempts,
 		t.optTime(a.LockedAt), t.time(a.UpdatedAt))
 }

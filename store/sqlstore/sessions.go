@@ -46,8 +46,9 @@ func (t *Tx) DeleteSession(ctx context.Context, hash []byte) error {
 	return t.execOne(ctx, "delete session", `DELETE FROM sessions WHERE hash = $1`, hash)
 }
 
-// DeleteSessions ends an account's sessions in one org or ("") every org.
-func (t *Tx) DeleteSessions(ctx context.Context, accountID, orgID string) (int, error) {
+// DeleteSessions ends an account's sessions in one org or ("") every org,
+// but the one whose hash is keep (nil: none kept).
+func (t *Tx) DeleteSessions(ctx context.Context, accountID, orgID string, keep []byte) (int, error) {
 	if err := ids(&accountID); err != nil {
 		return 0, err
 	}
@@ -58,6 +59,9 @@ func (t *Tx) DeleteSessions(ctx context.Context, accountID, orgID string) (int, 
 			return 0, err
 		}
 		q += ` AND org_id = ` + a.add(orgID)
+	}
+	if keep != nil {
+		q += ` AND hash <> ` + a.add(keep)
 	}
 	n, err := t.exec(ctx, "delete sessions", q, a...)
 	return int(n), err

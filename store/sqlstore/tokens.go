@@ -101,13 +101,17 @@ func (t *Tx) ConsumeToken(ctx context.Context, hash []byte, kind store.TokenKind
 	return o, t.err("consume token", err)
 }
 
-// DeleteTokens deletes an account's unused tokens of a kind, in one org or ("") every org.
+// DeleteTokens deletes an account's unused tokens of a kind ("" = every
+// kind), in one org or ("") every org.
 func (t *Tx) DeleteTokens(ctx context.Context, accountID, orgID string, kind store.TokenKind) error {
 	if err := ids(&accountID); err != nil {
 		return err
 	}
-	a := args{accountID, string(kind)}
-	q := `DELETE FROM one_time_tokens WHERE account_id = $1 AND kind = $2 AND used_at IS NULL`
+	a := args{accountID}
+	q := `DELETE FROM one_time_tokens WHERE account_id = $1 AND used_at IS NULL`
+	if kind != "" {
+		q += ` AND kind = ` + a.add(string(kind))
+	}
 	if orgID != "" {
 		if err := ids(&orgID); err != nil {
 			return err

@@ -27,7 +27,7 @@ func testRule15(e *env) {
 	reset := e.resetSecret(m.Account.Email)
 	lastPW := password()
 	must(e.s.ResetPassword(e.ctx, reset, lastPW, lastPW))(e)
-	e.ok(e.s.ChangePassword(e.ctx, m.Account.ID, lastPW, pw, pw), "ChangePassword")
+	e.ok(e.s.ChangePassword(e.ctx, m.Account.ID, nil, lastPW, pw, pw), "ChangePassword")
 	must(e.s.UpdateMember(e.ctx, tn.Actor, tn.ID, m.Account.ID, change(store.MembershipChange{Subscription: new(store.SubscriptionContributor)})))(e)
 	must(e.s.ChangeEmail(e.ctx, tn.Actor, tn.ID, m.Account.ID, email("moved")))(e)
 	must(e.s.CreateMember(e.ctx, other.Actor, other.ID, store.NewMember{Email: email("theirs")}))(e)

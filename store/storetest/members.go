@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/idbridge/idbridge/store"
@@ -187,8 +188,10 @@ func testRule14(e *env) {
 	if acc.GivenName != "Ann" || acc.FamilyName != "Lee" || acc.Email != addr {
 		e.Errorf("account after the second org added it = %+v, want the first profile kept", acc)
 	}
-	if _, err := e.s.PasswordSignIn(e.ctx, "", addr, pw); err != nil {
-		e.Errorf("the account's own password no longer works: %v", err)
+	// A's admin set the password, so only A's company vouches for it: it
+	// never opens B (docs/security-model.md); the person uses a reset link.
+	if _, err := e.s.PasswordSignIn(e.ctx, "", addr, pw); !errors.Is(err, store.ErrBadCredentials) {
+		e.Errorf("a password A's admin set, after another company's org added the account: %v, want bad credentials", err)
 	}
 	if orgs := must(e.s.AccountOrgs(e.ctx, acc.ID))(e); len(orgs) != 2 {
 		e.Errorf("AccountOrgs = %d orgs, want 2", len(orgs))

@@ -270,11 +270,12 @@ func testSCIMPassword(e *env) {
 	}
 	e.wantNotFound(setPassword(actor, foreign.ID, m.Account.ID, "idp-password-123"), "a token used on another org")
 
-	// The account also belongs to another company's org: nothing changes.
+	// The account joins another company's org: the IdP's password is gone,
+	// and the IdP can no longer set one.
 	must(e.s.CreateMember(e.ctx, support, foreign.ID, store.NewMember{Email: m.Account.Email}))(e)
 	e.ok(setPassword(actor, tn.ID, m.Account.ID, "other-password-456"), "set when shared with another company")
-	if signsIn(tn.ID, m.Account.Email, "other-password-456") || !signsIn(tn.ID, m.Account.Email, "idp-password-123") {
-		e.Errorf("shared with another company: the IdP changed the password")
+	if signsIn(tn.ID, m.Account.Email, "other-password-456") || signsIn(tn.ID, m.Account.Email, "idp-password-123") {
+		e.Errorf("shared with another company: a password the IdP set still signs in")
 	}
 	// The org signs in through SSO: nothing changes.
 	sActor, _ := e.scim(sso)

@@ -33,7 +33,7 @@ type test struct {
 
 // parallelTests run side by side, each with its own Store and clock.
 var parallelTests = concat(orgTests, memberTests, listTests, emailTests, accessTests,
-	signInTests, ssoTests, ssoFlowTests, sessionTests, groupTests, tokenTests, auditTests, scimTests)
+	signInTests, ssoTests, ssoFlowTests, sessionTests, groupTests, tokenTests, auditTests, scimTests, crossCompanyTests)
 
 // serialTests run one at a time: the outbox claims and the races.
 var serialTests = concat(outboxTests, raceTests)
