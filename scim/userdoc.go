@@ -130,7 +130,9 @@ func currentDoc(m store.Member) map[string]any {
 	if lookup(doc, "emails") == nil {
 		doc["emails"] = []any{map[string]any{"value": m.Account.Email, "type": "work", "primary": true}}
 	}
-	if lookup(doc, "name") == nil && (m.Account.GivenName != "" || m.Account.FamilyName != "") {
+	// A member who came through SCIM shows only what its IdP sent: the
+	// account's name may come from another company's org.
+	if len(m.Membership.Profile) == 0 && (m.Account.GivenName != "" || m.Account.FamilyName != "") {
 		doc["name"] = map[string]any{"givenName": m.Account.GivenName, "familyName": m.Account.FamilyName}
 	}
 	doc["active"] = !m.Membership.Disabled

@@ -72,11 +72,21 @@ func EmailDomain(email string) string {
 // CanChangeEmail applies rules 1, 3 and 4 to a change of an account's email.
 // orgs are all the orgs the account belongs to (locked); adminCompany is the
 // acting admin's company (admins only).
+//
+// An org of another company is never named to an admin or an IdP: the
+// answer says "an organization outside your company".
 func CanChangeEmail(actor Actor, orgs []Org, adminCompany string) error {
+	if actor.Kind == ActorSCIM {
+		adminCompany = companyOf(orgs, actor.OrgID)
+	}
 	for _, o := range orgs {
-		if o.SSOEnabled {
-			return refuse(RuleSSOEmailLocked, "Disable SSO for %s before changing this email: while SSO is enabled the email comes from the identity provider.", o.Name)
+		if !o.SSOEnabled {
+			continue
 		}
+		if actor.Kind != ActorSupport && o.CompanyID != adminCompany {
+			return refuse(RuleSSOEmailLocked, "This person also belongs to an organization outside your company that signs in through SSO; while SSO is enabled there, the email comes from its identity provider. Contact support.")
+		}
+		return refuse(RuleSSOEmailLocked, "Disable SSO for %s before changing this email: while SSO is enabled the email comes from the identity provider.", o.Name)
 	}
 	switch actor.Kind {
 	case ActorSupport:
@@ -85,12 +95,9 @@ func CanChangeEmail(actor Actor, orgs []Org, adminCompany string) error {
 		if len(orgs) >= ManyOrgs {
 			return refuse(RuleEmailManyOrgs, "This person belongs to %d organizations; only platform support can change their email. Contact support.", len(orgs))
 		}
-		if actor.Kind == ActorSCIM {
-			adminCompany = companyOf(orgs, actor.OrgID)
-		}
 		for _, o := range orgs {
 			if o.CompanyID != adminCompany {
-				return refuse(RuleEmailOtherCompany, "This person also belongs to %s, outside your company; contact support to change their email.", o.Name)
+				return refuse(RuleEmailOtherCompany, "This person also belongs to an organization outside your company; contact support to change their email.")
 			}
 		}
 		return nil

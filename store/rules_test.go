@@ -119,6 +119,21 @@ func TestCanChangeEmail(t *testing.T) {
 	}
 }
 
+// An admin or IdP is never told the name of another company's org.
+func TestCanChangeEmailNamesNoOtherCompany(t *testing.T) {
+	a1 := store.Org{ID: "a1", CompanyID: "A", Name: "A one"}
+	b1 := store.Org{ID: "b1", CompanyID: "B", Name: "Beta Secret Org"}
+	bSSO := store.Org{ID: "b2", CompanyID: "B", Name: "Beta SSO Org", SSOEnabled: true}
+	for _, actor := range []store.Actor{store.AdminActor("a1", "acc-admin"), {Kind: store.ActorSCIM, OrgID: "a1", TokenID: "tok"}} {
+		for _, orgs := range [][]store.Org{{a1, b1}, {a1, bSSO}} {
+			err := store.CanChangeEmail(actor, orgs, "A")
+			if err == nil || strings.Contains(err.Error(), "Beta") || !strings.Contains(err.Error(), "an organization outside your company") {
+				t.Errorf("%s, orgs %s: got %v, want a refusal naming no org of B", actor.Kind, orgs[1].Name, err)
+			}
+		}
+	}
+}
+
 func TestCheckMembership(t *testing.T) {
 	tests := []struct {
 		name    string
