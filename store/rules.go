@@ -203,14 +203,16 @@ func CanEditName(actor Actor, accountID string) error {
 }
 
 // CanInvite applies rule 9: orgs with SSO enabled send no invitations; a
-// disabled member or an activated account is not invited.
+// disabled member, or an activated account that has a password, is not
+// invited (an account activated through SSO, or whose password another
+// company set and lost on joining, has none to sign in with here).
 func CanInvite(o Org, a Account, m Membership) error {
 	switch {
 	case o.SSOEnabled:
 		return refuse(RuleInvitations, "%s signs in through SSO, so no invitation is sent; the person signs in through the identity provider.", o.Name)
 	case m.Disabled:
 		return refuse(RuleInvitations, "This user is disabled; enable them before sending an invitation.")
-	case a.ActivatedAt != nil:
+	case a.ActivatedAt != nil && a.PasswordHash != "":
 		return refuse(RuleInvitations, "This account is already active; no invitation is needed.")
 	}
 	return nil

@@ -296,7 +296,8 @@ func TestCanInvite(t *testing.T) {
 		{name: "resend to a pending member", org: org, m: invited},
 		{name: "SSO org", org: ssoOrg, m: m, rule: store.RuleInvitations},
 		{name: "disabled member", org: org, m: disabled, rule: store.RuleInvitations},
-		{name: "active account", org: org, acc: store.Account{ActivatedAt: &now}, m: m, rule: store.RuleInvitations},
+		{name: "active account", org: org, acc: store.Account{ActivatedAt: &now, PasswordHash: "h"}, m: m, rule: store.RuleInvitations},
+		{name: "active account without a password", org: org, acc: store.Account{ActivatedAt: &now}, m: m},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkRule(t, store.CanInvite(tc.org, tc.acc, tc.m), tc.rule) })

@@ -113,6 +113,13 @@ func testPreHijackRename(e *env) {
 	if e.signsIn(a.ID, loose, own) {
 		e.Errorf("a password set before B renamed the account into the address signs in to A")
 	}
+	// The account was activated, but has no password left: A can invite the person.
+	must(e.s.Invite(e.ctx, a.Actor, a.ID, attacker.Account.ID))(e)
+	mine := password()
+	must(e.s.AcceptInvitation(e.ctx, e.invitationSecret(loose), mine, mine))(e)
+	if !e.signsIn(a.ID, loose, mine) {
+		e.Errorf("the invitation's password does not sign in to A")
+	}
 
 	// Rename into A's verified domain, then a SCIM password: never set.
 	other := e.member(b.ID)
