@@ -39,6 +39,14 @@ type Options struct {
 	Burst         int
 	// MaxBulkOperations bounds the operations of one /Bulk request (default 1000).
 	MaxBulkOperations int
+	// MaxPatchOperations bounds the operations of one PATCH (default 1000);
+	// more is a 400 tooMany.
+	MaxPatchOperations int
+	// MaxValues bounds the values of each multi-valued attribute of a user
+	// (emails, phoneNumbers, addresses, ...; default 100); a POST, PUT or
+	// PATCH that would store more is a 400 invalidValue. Group members are
+	// bounded by MaxPatchOperations and MaxBodyBytes only.
+	MaxValues int
 	// Timeout bounds one request's database work (default 10s).
 	Timeout time.Duration
 	Now     func() time.Time
@@ -73,6 +81,12 @@ func (o *Options) defaults() {
 	}
 	if o.MaxBulkOperations <= 0 {
 		o.MaxBulkOperations = 1000
+	}
+	if o.MaxPatchOperations <= 0 {
+		o.MaxPatchOperations = 1000
+	}
+	if o.MaxValues <= 0 {
+		o.MaxValues = 100
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second

@@ -58,7 +58,7 @@ func (h *Handler) normalize(r *http.Request, path string, body []byte) (*http.Re
 	r2.URL.Path, r2.URL.RawPath, r2.URL.RawQuery = path, "", q.Encode()
 
 	if body != nil {
-		out, e := normalizeBody(r.Method, path, body)
+		out, e := normalizeBody(r.Method, path, body, h.opt.MaxPatchOperations)
 		if e != nil {
 			return nil, e
 		}
@@ -91,7 +91,7 @@ func decodeJSON(b []byte, v any) error {
 
 var errSyntax = badRequest(scimerr.ScimTypeInvalidSyntax, "The request body is not a valid JSON object.")
 
-func normalizeBody(method, path string, body []byte) ([]byte, *scimerr.ScimError) {
+func normalizeBody(method, path string, body []byte, maxOps int) ([]byte, *scimerr.ScimError) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return body, nil
 	}
@@ -101,7 +101,7 @@ func normalizeBody(method, path string, body []byte) ([]byte, *scimerr.ScimError
 	}
 	isUser := strings.HasPrefix(path, "/Users")
 	if method == http.MethodPatch {
-		if e := normalizePatch(doc, isUser, path[strings.LastIndex(path, "/")+1:]); e != nil {
+		if e := normalizePatch(doc, isUser, path[strings.LastIndex(path, "/")+1:], maxOps); e != nil {
 			return nil, e
 		}
 	} else if isUser {
@@ -223,10 +223,14 @@ func lookup(m map[string]any, key string) any {
 // normalizePatch rewrites each PATCH operation: paths equal to the extension
 // URN become path-less values under the URN; manager strings become
 // {"value": ...}; string booleans become booleans; nulls go.
-func normalizePatch(doc map[string]any, isUser bool, id string) *scimerr.ScimError {
+func normalizePatch(doc map[string]any, isUser bool, id string, maxOps int) *scimerr.ScimError {
 	ops, ok := lookup(doc, "Operations").([]any)
 	if !ok {
 		return nil // the library answers the missing Operations
+	}
+	if len(ops) > maxOps {
+		e := badRequest(scimerr.ScimTypeTooMany, "A PATCH request has at most %d operations; this one has %d: send them in several requests.", maxOps, len(ops))
+		return &e
 	}
 	for _, o := range ops {
 		op, ok := o.(map[string]any)

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"strings"
 
@@ -30,6 +31,9 @@ func (h *Handler) idpPassword(r *http.Request, password string) string {
 func (u *users) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
 	h := u.h
 	doc, password, ext := userDoc(attrs)
+	if err := h.checkUserDoc(doc); err != nil {
+		return scim.Resource{}, err
+	}
 	email, err := signInEmail(doc)
 	if err != nil {
 		return scim.Resource{}, err
@@ -132,6 +136,9 @@ func (u *users) Replace(r *http.Request, id string, attrs scim.ResourceAttribute
 		return scim.Resource{}, h.handlerErr(r, err)
 	}
 	doc, password, ext := userDoc(attrs)
+	if err := h.checkUserDoc(doc); err != nil {
+		return scim.Resource{}, err
+	}
 	return u.apply(r, cur, doc, ext, password)
 }
 
@@ -147,13 +154,32 @@ func (u *users) Patch(r *http.Request, id string, ops []scim.PatchOperation) (sc
 	if cur.Membership.ExternalID != "" {
 		doc["externalId"] = cur.Membership.ExternalID
 	}
-	for _, op := range ops {
-		if err := patchUser(doc, op, cur.Account.ID); err != nil {
-			return scim.Resource{}, err
-		}
+	if err := patchDoc(r.Context(), doc, ops, cur.Account.ID, h.opt.MaxValues); err != nil {
+		return scim.Resource{}, h.handlerErr(r, err)
 	}
 	doc, password, ext := userDoc(doc)
 	return u.apply(r, cur, doc, ext, password)
+}
+
+// patchDoc applies the operations to a user document in order. The work
+// stops with the request's deadline, and as soon as an attribute grows past
+// max values (each operation costs time linear in the values it touches).
+// A member stored with more than one primary value, or more than max values,
+// before these checks, can still be changed where it does not add to that.
+func patchDoc(ctx context.Context, doc map[string]any, ops []scim.PatchOperation, id string, max int) error {
+	counts, primaries := valueCounts(doc), severalPrimaries(doc)
+	for _, op := range ops {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := patchUser(doc, op, id); err != nil {
+			return err
+		}
+		if err := checkValues(doc, counts, max); err != nil {
+			return err
+		}
+	}
+	return checkPrimary(doc, primaries)
 }
 
 // apply stores a new view of a member in one store.UpdateSCIMUser: the
