@@ -170,6 +170,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusError(http.StatusTooManyRequests, "Too many requests for this token; retry after the time in Retry-After."))
 		return
 	}
+	if e := checkQuery(r.URL.RawQuery); e != nil {
+		writeError(w, *e)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), tokenKey, t), h.opt.Timeout)
 	defer cancel()
 	r = r.WithContext(ctx)

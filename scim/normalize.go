@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 
 	scimerr "github.com/elimity-com/scim/errors"
@@ -67,6 +69,74 @@ func (h *Handler) normalize(r *http.Request, path string, body []byte) (*http.Re
 	return r2, nil
 }
 
+// listParamNames are the parameters a list reads once: given twice, one
+// would be dropped.
+var listParamNames = []string{"filter", "sortBy", "sortOrder", "attributes", "excludedAttributes", "startIndex", "count"}
+
+var errNUL = badRequest(scimerr.ScimTypeInvalidValue, "A NUL character (U+0000) is not allowed in SCIM values and filters.")
+
+// checkQuery refuses a query string that does not parse as a whole (a bad
+// %-escape, a ";"), a list parameter given twice, and NUL characters: Go's
+// parser drops a pair it cannot read, and a list without its filter answers
+// with every resource. A bad filter pair is invalidFilter.
+func checkQuery(raw string) *scimerr.ScimError {
+	if raw == "" {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, pair := range strings.Split(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err1 := url.QueryUnescape(k)
+		val, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil || strings.Contains(pair, ";") {
+			if key == "filter" || strings.HasPrefix(k, "filter") {
+				e := badRequest(scimerr.ScimTypeInvalidFilter, "The filter parameter is not a valid URL-encoded value (a %% must start an escape like %%22; a ; must be sent as %%3B).")
+				return &e
+			}
+			e := badRequest(scimerr.ScimTypeInvalidSyntax, "The query string is not valid URL encoding (a %% must start an escape like %%22; a ; must be sent as %%3B).")
+			return &e
+		}
+		if strings.IndexByte(key, 0) >= 0 || strings.IndexByte(val, 0) >= 0 {
+			return &errNUL
+		}
+		if seen[key] && slices.Contains(listParamNames, key) {
+			t := scimerr.ScimTypeInvalidValue
+			if key == "filter" {
+				t = scimerr.ScimTypeInvalidFilter
+			}
+			e := badRequest(t, "The parameter %s is given more than once.", key)
+			return &e
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+// hasNUL reports whether a decoded JSON value holds a NUL character in a
+// string or a member name.
+func hasNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.IndexByte(v, 0) >= 0
+	case map[string]any:
+		for k, e := range v {
+			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, a := range strings.Split(s, ",") {
@@ -98,6 +168,9 @@ func normalizeBody(method, path string, body []byte, maxOps int) ([]byte, *scime
 	var doc map[string]any
 	if err := decodeJSON(body, &doc); err != nil {
 		return nil, &errSyntax
+	}
+	if hasNUL(doc) {
+		return nil, &errNUL
 	}
 	isUser := strings.HasPrefix(path, "/Users")
 	if method == http.MethodPatch {
