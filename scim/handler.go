@@ -174,6 +174,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, *e)
 		return
 	}
+	if isDiscovery(path) && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, statusError(http.StatusMethodNotAllowed, "/ServiceProviderConfig, /Schemas and /ResourceTypes are read-only: use GET."))
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), tokenKey, t), h.opt.Timeout)
 	defer cancel()
 	r = r.WithContext(ctx)
@@ -194,6 +199,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case path == "/ServiceProviderConfig" && r.Method == http.MethodGet:
 		h.serviceProviderConfig(w, r)
+		return
+	case path == "/ServiceProviderConfig" && r.Method == http.MethodHead:
+		h.serviceProviderConfig(headWriter{w}, r)
 		return
 	case path == "/Bulk":
 		if r.Method != http.MethodPost {
@@ -227,6 +235,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, path string, bod
 	rec := &recorder{header: http.Header{}}
 	h.lib.ServeHTTP(rec, r2)
 	h.respond(w, r2, rec)
+}
+
+// isDiscovery reports whether path is a read-only discovery endpoint (RFC 7644 4).
+func isDiscovery(path string) bool {
+	for _, p := range []string{"/ServiceProviderConfig", "/Schemas", "/ResourceTypes"} {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *Handler) authenticate(r *http.Request) (store.SCIMToken, error) {
