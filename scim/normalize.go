@@ -305,7 +305,10 @@ func normalizePatch(doc map[string]any, isUser bool, id string, maxOps int) *sci
 		e := badRequest(scimerr.ScimTypeTooMany, "A PATCH request has at most %d operations; this one has %d: send them in several requests.", maxOps, len(ops))
 		return &e
 	}
+	expanded := make([]any, 0, len(ops))
+	defer func() { setKey(doc, "Operations", expanded) }()
 	for _, o := range ops {
+		expanded = append(expanded, o)
 		op, ok := o.(map[string]any)
 		if !ok {
 			return &errSyntax
@@ -342,6 +345,12 @@ func normalizePatch(doc map[string]any, isUser bool, id string, maxOps int) *sci
 			continue
 		}
 		switch {
+		case strings.EqualFold(path, enterpriseURN) && op["op"] == "remove":
+			// the extension as a whole: a remove of each of its attributes
+			expanded = expanded[:len(expanded)-1]
+			for _, a := range enterpriseSchema.Attributes {
+				expanded = append(expanded, map[string]any{"op": "remove", "path": enterpriseURN + ":" + a.Name()})
+			}
 		case strings.EqualFold(path, enterpriseURN):
 			delete(op, "path")
 			if m, ok := op["value"].(map[string]any); ok {

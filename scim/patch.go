@@ -78,6 +78,12 @@ func patchUser(doc map[string]any, op scim.PatchOperation, id string) error {
 			return patchSimple(doc, "password", op)
 		case "externalid":
 			return patchSimple(doc, "externalId", op)
+		case "active":
+			// Unassigned, active would default to true: a remove would
+			// re-enable a disabled member.
+			if op.Op == scim.PatchOperationRemove {
+				return mutability("active cannot be removed: replace it with true or false.")
+			}
 		}
 	case strings.EqualFold(uri, enterpriseURN):
 		s = enterpriseSchema

@@ -139,7 +139,7 @@ func (u *users) Replace(r *http.Request, id string, attrs scim.ResourceAttribute
 	if err := h.checkUserDoc(doc); err != nil {
 		return scim.Resource{}, err
 	}
-	return u.apply(r, cur, doc, ext, password)
+	return u.apply(r, cur, doc, ext, password, false)
 }
 
 // Patch applies the operations to the org's view of the person, then stores
@@ -158,7 +158,10 @@ func (u *users) Patch(r *http.Request, id string, ops []scim.PatchOperation) (sc
 		return scim.Resource{}, h.handlerErr(r, err)
 	}
 	doc, password, ext := userDoc(doc)
-	return u.apply(r, cur, doc, ext, password)
+	// A PATCH that removes name removes the names (a PUT without name
+	// leaves them: RFC 7644 3.5.1 lets an omitted attribute be unasserted).
+	_, _, hasName := docName(doc)
+	return u.apply(r, cur, doc, ext, password, !hasName)
 }
 
 // patchDoc applies the operations to a user document in order. The work
@@ -185,8 +188,9 @@ func patchDoc(ctx context.Context, doc map[string]any, ops []scim.PatchOperation
 // apply stores a new view of a member in one store.UpdateSCIMUser: the
 // sign-in email (rules 1-5), the name (rule 8), the membership (active,
 // externalId, profile; rule 13) and a password the IdP sent (set only where
-// the store allows it), all or nothing, If-Match checked inside.
-func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext, password string) (scim.Resource, error) {
+// the store allows it), all or nothing, If-Match checked inside. noName
+// clears the names when doc has none (a PATCH that removed name).
+func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext, password string, noName bool) (scim.Resource, error) {
 	h := u.h
 	ctx, id := r.Context(), cur.Account.ID
 	email, err := signInEmail(doc)
@@ -197,8 +201,11 @@ func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext
 	if !strings.EqualFold(email, cur.Account.Email) {
 		c.Email = email
 	}
-	if given, family, ok := docName(doc); ok && (given != cur.Account.GivenName || family != cur.Account.FamilyName) {
-		c.Name = &[2]string{given, family}
+	given, family, ok := docName(doc)
+	if ok || noName {
+		if given != cur.Account.GivenName || family != cur.Account.FamilyName {
+			c.Name = &[2]string{given, family}
+		}
 	}
 	disabled := !docActive(doc)
 	delete(doc, "active")
