@@ -26,7 +26,7 @@ func emailValues(n int, prefix string) string {
 // user's multi-valued attribute at most 100 values (400 invalidValue), on
 // POST, PUT and PATCH, nothing written on refusal; a large add within the
 // limits completes; group members are bounded only by the operations and
-// the body size.
+// the body size. The paths of one PATCH are at most 128 KiB.
 func TestPatchLimits(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		id := e.createUser(userJSON("lim@acme.example", "lim@acme.example", "lim"))
@@ -56,6 +56,14 @@ func TestPatchLimits(t *testing.T) {
 			t.Errorf("the detail does not name the limit: %s", r.body)
 		}
 		unchanged("1001 operations")
+		// The library parses paths at about 10µs a byte: 128 KiB of paths at most.
+		long := `{"op":"replace","path":"emails[value eq \"` + strings.Repeat("a", 1<<10) + `\"].type","value":"x"}`
+		longs := make([]string, 128)
+		for i := range longs {
+			longs[i] = long
+		}
+		expect(e.do("PATCH", "/Users/"+id, patchBody(longs...)), "tooMany")
+		unchanged("long paths")
 
 		// 101 values in one add, or one by one: refused.
 		expect(e.do("PATCH", "/Users/"+id, patchBody(`{"op":"add","path":"emails","value":[`+emailValues(100, "a")+`]}`)), "invalidValue")
@@ -107,5 +115,12 @@ func TestPatchLimits(t *testing.T) {
 			t.Fatalf("group members: %s", r.body)
 		}
 		expect(e.do("PATCH", "/Groups/"+gid, patchBody(append(memberOps, memberOps[0])...)), "tooMany")
+		// Okta's removes, one operation per member.
+		removes := make([]string, len(members))
+		for i, m := range members {
+			removes[i] = `{"op":"remove","path":"members[value eq \"` + m + `\"]"}`
+		}
+		e.must(e.do("PATCH", "/Groups/"+gid, patchBody(removes[1:]...)), http.StatusNoContent)
+		e.mustMembers(gid, members[0])
 	})
 }
