@@ -124,8 +124,10 @@ func (h *Handler) bulkOne(r *http.Request, op bulkOp, created map[string]string)
 	if unresolved != "" {
 		return fail(statusError(http.StatusConflict, "The reference "+unresolved+" names no resource created earlier in this request."))
 	}
-	if !strings.HasPrefix(path, "/Users") && !strings.HasPrefix(path, "/Groups") {
-		return fail(statusError(http.StatusNotFound, "Bulk operations apply to /Users and /Groups."))
+	// /Users, /Groups or one resource of them: never a search or another endpoint.
+	kind, id, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	if kind != "Users" && kind != "Groups" || strings.Contains(id, "/") || strings.HasPrefix(id, ".") {
+		return fail(statusError(http.StatusNotFound, "Bulk operations apply to /Users, /Groups, /Users/{id} and /Groups/{id}."))
 	}
 	sub := r.Clone(r.Context())
 	sub.Method = method

@@ -558,6 +558,9 @@ func filterValue(info attrInfo, raw any) (any, error) {
 		if err := json.Unmarshal([]byte(`"`+v+`"`), &s); err != nil {
 			return nil, invalidFilter("A string in the filter is not valid.")
 		}
+		if strings.IndexByte(s, 0) >= 0 {
+			return nil, errNUL
+		}
 		if info.kind == "dateTime" {
 			t, err := time.Parse(time.RFC3339Nano, s)
 			if err != nil {

@@ -39,6 +39,14 @@ type Options struct {
 	Burst         int
 	// MaxBulkOperations bounds the operations of one /Bulk request (default 1000).
 	MaxBulkOperations int
+	// MaxPatchOperations bounds the operations of one PATCH (default 1000);
+	// more is a 400 tooMany.
+	MaxPatchOperations int
+	// MaxValues bounds the values of each multi-valued attribute of a user
+	// (emails, phoneNumbers, addresses, ...; default 100); a POST, PUT or
+	// PATCH that would store more is a 400 invalidValue. Group members are
+	// bounded by MaxPatchOperations and MaxBodyBytes only.
+	MaxValues int
 	// Timeout bounds one request's database work (default 10s).
 	Timeout time.Duration
 	Now     func() time.Time
@@ -73,6 +81,12 @@ func (o *Options) defaults() {
 	}
 	if o.MaxBulkOperations <= 0 {
 		o.MaxBulkOperations = 1000
+	}
+	if o.MaxPatchOperations <= 0 {
+		o.MaxPatchOperations = 1000
+	}
+	if o.MaxValues <= 0 {
+		o.MaxValues = 100
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
@@ -156,6 +170,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusError(http.StatusTooManyRequests, "Too many requests for this token; retry after the time in Retry-After."))
 		return
 	}
+	if e := checkQuery(r.URL.RawQuery); e != nil {
+		writeError(w, *e)
+		return
+	}
+	if isDiscovery(path) && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeError(w, statusError(http.StatusMethodNotAllowed, "/ServiceProviderConfig, /Schemas and /ResourceTypes are read-only: use GET."))
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), tokenKey, t), h.opt.Timeout)
 	defer cancel()
 	r = r.WithContext(ctx)
@@ -176,6 +199,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case path == "/ServiceProviderConfig" && r.Method == http.MethodGet:
 		h.serviceProviderConfig(w, r)
+		return
+	case path == "/ServiceProviderConfig" && r.Method == http.MethodHead:
+		h.serviceProviderConfig(headWriter{w}, r)
 		return
 	case path == "/Bulk":
 		if r.Method != http.MethodPost {
@@ -209,6 +235,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, path string, bod
 	rec := &recorder{header: http.Header{}}
 	h.lib.ServeHTTP(rec, r2)
 	h.respond(w, r2, rec)
+}
+
+// isDiscovery reports whether path is a read-only discovery endpoint (RFC 7644 4).
+func isDiscovery(path string) bool {
+	for _, p := range []string{"/ServiceProviderConfig", "/Schemas", "/ResourceTypes"} {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func (h *Handler) authenticate(r *http.Request) (store.SCIMToken, error) {

@@ -1,8 +1,8 @@
 package scim
 
 import (
+	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/elimity-com/scim"
@@ -78,6 +78,12 @@ func patchUser(doc map[string]any, op scim.PatchOperation, id string) error {
 			return patchSimple(doc, "password", op)
 		case "externalid":
 			return patchSimple(doc, "externalId", op)
+		case "active":
+			// Unassigned, active would default to true: a remove would
+			// re-enable a disabled member.
+			if op.Op == scim.PatchOperationRemove {
+				return mutability("active cannot be removed: replace it with true or false.")
+			}
 		}
 	case strings.EqualFold(uri, enterpriseURN):
 		s = enterpriseSchema
@@ -137,11 +143,9 @@ func patchUser(doc map[string]any, op scim.PatchOperation, id string) error {
 	case scim.PatchOperationAdd:
 		if attr.MultiValued() {
 			list, _ := lookup(target, name).([]any)
-			for _, v := range asList(op.Value) {
-				if !containsValue(list, v) {
-					list = append(list, v)
-				}
-			}
+			added := asList(op.Value)
+			list = addValues(list, added)
+			onePrimary(list, added)
 			setKey(target, name, list)
 			return nil
 		}
@@ -196,17 +200,16 @@ func patchSimple(m map[string]any, key string, op scim.PatchOperation) error {
 // replace that matches nothing adds an element made of expr's equalities.
 func patchElements(target map[string]any, name string, expr filter.Expression, sub string, op scim.PatchOperation) error {
 	list, _ := lookup(target, name).([]any)
-	var out []any
-	matched := false
+	var out, written []any
 	for _, e := range list {
 		m, _ := e.(map[string]any)
 		if m == nil || !matches(m, expr) {
 			out = append(out, e)
 			continue
 		}
-		matched = true
 		switch {
 		case op.Op == scim.PatchOperationRemove && sub == "":
+			written = append(written, nil)
 			continue // drop the element
 		case op.Op == scim.PatchOperationRemove:
 			deleteKey(m, sub)
@@ -221,9 +224,10 @@ func patchElements(target map[string]any, name string, expr filter.Expression, s
 				setKey(m, k, x)
 			}
 		}
+		written = append(written, m)
 		out = append(out, m)
 	}
-	if !matched && op.Op != scim.PatchOperationRemove {
+	if len(written) == 0 && op.Op != scim.PatchOperationRemove {
 		elem := map[string]any{}
 		equalities(expr, elem)
 		if sub != "" {
@@ -235,7 +239,11 @@ func patchElements(target map[string]any, name string, expr filter.Expression, s
 		} else {
 			return invalidValue("The value for %s must be an object.", name)
 		}
+		written = append(written, elem)
 		out = append(out, elem)
+	}
+	if op.Op != scim.PatchOperationRemove {
+		onePrimary(out, written)
 	}
 	if len(out) == 0 {
 		deleteKey(target, name)
@@ -340,27 +348,73 @@ func asList(v any) []any {
 	return []any{v}
 }
 
-func containsValue(list []any, v any) bool {
-	for _, e := range list {
-		if reflect.DeepEqual(e, v) {
-			return true
-		}
-	}
-	return false
+// valueKey is a value as JSON: equal values have equal keys (maps are
+// written with their keys sorted), so values compare through a map, in
+// linear time, where comparing each pair would take quadratic time.
+func valueKey(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
-// removeValues removes the elements whose value equals one of vs'.
+// addValues appends to list the values not already in it, one key per
+// element: an add of many values costs linear time.
+func addValues(list, values []any) []any {
+	seen := make(map[string]bool, len(list)+len(values))
+	for _, e := range list {
+		seen[valueKey(e)] = true
+	}
+	for _, v := range values {
+		if k := valueKey(v); !seen[k] {
+			seen[k] = true
+			list = append(list, v)
+		}
+	}
+	return list
+}
+
+func isPrimary(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && lookup(m, "primary") == true
+}
+
+// onePrimary keeps primary only on the values just written when one of them
+// is primary (RFC 7644 3.5.2: at most one primary value; a new primary value
+// makes the others non-primary).
+func onePrimary(list, written []any) {
+	var keys map[string]bool
+	for _, w := range written {
+		if isPrimary(w) {
+			if keys == nil {
+				keys = map[string]bool{}
+			}
+			keys[valueKey(w)] = true
+		}
+	}
+	if keys == nil {
+		return
+	}
+	for _, e := range list {
+		if isPrimary(e) && !keys[valueKey(e)] {
+			setKey(e.(map[string]any), "primary", false)
+		}
+	}
+}
+
+// removeValues removes the elements equal to one of vs or with the same
+// value, in linear time.
 func removeValues(target map[string]any, name string, vs []any) error {
 	list, _ := lookup(target, name).([]any)
+	keys := make(map[string]bool, len(vs))
+	values := make(map[string]bool, len(vs))
+	for _, v := range vs {
+		keys[valueKey(v)] = true
+		if s := valueOf(v); s != "" {
+			values[s] = true
+		}
+	}
 	var out []any
 	for _, e := range list {
-		keep := true
-		for _, v := range vs {
-			if reflect.DeepEqual(e, v) || valueOf(e) != "" && valueOf(e) == valueOf(v) {
-				keep = false
-			}
-		}
-		if keep {
+		if s := valueOf(e); !(s != "" && values[s]) && !keys[valueKey(e)] {
 			out = append(out, e)
 		}
 	}

@@ -310,6 +310,10 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, path string, bo
 	if req.Count != nil {
 		q.Set("count", strconv.Itoa(*req.Count))
 	}
+	if e := checkQuery(q.Encode()); e != nil {
+		writeError(w, *e)
+		return
+	}
 	r2 := r.Clone(r.Context())
 	r2.Method, r2.URL.RawQuery, r2.Body, r2.ContentLength = http.MethodGet, q.Encode(), http.NoBody, 0
 	h.serve(w, r2, base, nil)

@@ -212,3 +212,77 @@ func marshalDoc(doc map[string]any) (json.RawMessage, error) {
 	b, err := json.Marshal(doc)
 	return b, err
 }
+
+// multiValued are the multi-valued attributes of a user an IdP may write
+// (groups is read-only and never stored).
+var multiValued = func() []string {
+	var out []string
+	for _, a := range userSchema.Attributes {
+		if a.MultiValued() && a.Name() != "groups" {
+			out = append(out, a.Name())
+		}
+	}
+	return out
+}()
+
+// valueCounts is the number of values of each multi-valued attribute.
+func valueCounts(doc map[string]any) map[string]int {
+	n := make(map[string]int, len(multiValued))
+	for _, name := range multiValued {
+		list, _ := lookup(doc, name).([]any)
+		n[name] = len(list)
+	}
+	return n
+}
+
+// checkValues refuses a multi-valued attribute with more than max values
+// that has more than before (nil: nothing before). A member stored with more
+// before the limit keeps them, and may lose some.
+func checkValues(doc map[string]any, before map[string]int, max int) error {
+	for _, name := range multiValued {
+		list, _ := lookup(doc, name).([]any)
+		if len(list) > max && len(list) > before[name] {
+			return invalidValue("%s has at most %d values.", name, max)
+		}
+	}
+	return nil
+}
+
+// severalPrimaries are the multi-valued attributes with more than one
+// primary value, each as its valueKey.
+func severalPrimaries(doc map[string]any) map[string]string {
+	out := map[string]string{}
+	for _, name := range multiValued {
+		list, _ := lookup(doc, name).([]any)
+		n := 0
+		for _, e := range list {
+			if isPrimary(e) {
+				n++
+			}
+		}
+		if n > 1 {
+			out[name] = valueKey(list)
+		}
+	}
+	return out
+}
+
+// checkPrimary refuses more than one primary value in a multi-valued
+// attribute (RFC 7643 2.4), unless the attribute is as it was before (a
+// member stored so earlier can still be changed elsewhere).
+func checkPrimary(doc map[string]any, before map[string]string) error {
+	for name, key := range severalPrimaries(doc) {
+		if old, ok := before[name]; !ok || old != key {
+			return invalidValue("At most one value of %s may be primary.", name)
+		}
+	}
+	return nil
+}
+
+// checkUserDoc checks a user document a POST or PUT sent.
+func (h *Handler) checkUserDoc(doc map[string]any) error {
+	if err := checkValues(doc, nil, h.opt.MaxValues); err != nil {
+		return err
+	}
+	return checkPrimary(doc, nil)
+}

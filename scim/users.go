@@ -2,6 +2,7 @@ package scim
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"strings"
 
@@ -30,6 +31,9 @@ func (h *Handler) idpPassword(r *http.Request, password string) string {
 func (u *users) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Resource, error) {
 	h := u.h
 	doc, password, ext := userDoc(attrs)
+	if err := h.checkUserDoc(doc); err != nil {
+		return scim.Resource{}, err
+	}
 	email, err := signInEmail(doc)
 	if err != nil {
 		return scim.Resource{}, err
@@ -132,7 +136,10 @@ func (u *users) Replace(r *http.Request, id string, attrs scim.ResourceAttribute
 		return scim.Resource{}, h.handlerErr(r, err)
 	}
 	doc, password, ext := userDoc(attrs)
-	return u.apply(r, cur, doc, ext, password)
+	if err := h.checkUserDoc(doc); err != nil {
+		return scim.Resource{}, err
+	}
+	return u.apply(r, cur, doc, ext, password, false)
 }
 
 // Patch applies the operations to the org's view of the person, then stores
@@ -147,20 +154,43 @@ func (u *users) Patch(r *http.Request, id string, ops []scim.PatchOperation) (sc
 	if cur.Membership.ExternalID != "" {
 		doc["externalId"] = cur.Membership.ExternalID
 	}
-	for _, op := range ops {
-		if err := patchUser(doc, op, cur.Account.ID); err != nil {
-			return scim.Resource{}, err
-		}
+	if err := patchDoc(r.Context(), doc, ops, cur.Account.ID, h.opt.MaxValues); err != nil {
+		return scim.Resource{}, h.handlerErr(r, err)
 	}
 	doc, password, ext := userDoc(doc)
-	return u.apply(r, cur, doc, ext, password)
+	// A PATCH that removes name removes the names (a PUT without name
+	// leaves them: RFC 7644 3.5.1 lets an omitted attribute be unasserted).
+	_, _, hasName := docName(doc)
+	return u.apply(r, cur, doc, ext, password, !hasName)
+}
+
+// patchDoc applies the operations to a user document in order. The work
+// stops with the request's deadline, and as soon as an attribute grows past
+// max values (each operation costs time linear in the values it touches).
+// A member stored with more than one primary value, or more than max values,
+// before these checks, can still be changed where it does not add to that.
+func patchDoc(ctx context.Context, doc map[string]any, ops []scim.PatchOperation, id string, max int) error {
+	counts, primaries := valueCounts(doc), severalPrimaries(doc)
+	for _, op := range ops {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := patchUser(doc, op, id); err != nil {
+			return err
+		}
+		if err := checkValues(doc, counts, max); err != nil {
+			return err
+		}
+	}
+	return checkPrimary(doc, primaries)
 }
 
 // apply stores a new view of a member in one store.UpdateSCIMUser: the
 // sign-in email (rules 1-5), the name (rule 8), the membership (active,
 // externalId, profile; rule 13) and a password the IdP sent (set only where
-// the store allows it), all or nothing, If-Match checked inside.
-func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext, password string) (scim.Resource, error) {
+// the store allows it), all or nothing, If-Match checked inside. noName
+// clears the names when doc has none (a PATCH that removed name).
+func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext, password string, noName bool) (scim.Resource, error) {
 	h := u.h
 	ctx, id := r.Context(), cur.Account.ID
 	email, err := signInEmail(doc)
@@ -171,8 +201,11 @@ func (u *users) apply(r *http.Request, cur store.Member, doc map[string]any, ext
 	if !strings.EqualFold(email, cur.Account.Email) {
 		c.Email = email
 	}
-	if given, family, ok := docName(doc); ok && (given != cur.Account.GivenName || family != cur.Account.FamilyName) {
-		c.Name = &[2]string{given, family}
+	given, family, ok := docName(doc)
+	if ok || noName {
+		if given != cur.Account.GivenName || family != cur.Account.FamilyName {
+			c.Name = &[2]string{given, family}
+		}
 	}
 	disabled := !docActive(doc)
 	delete(doc, "active")
