@@ -197,6 +197,11 @@ func parse(sp *saml.ServiceProvider, doc []byte, possible []string) (a *saml.Ass
 	if errors.As(err, &ire) && ire.PrivateErr != nil {
 		err = fmt.Errorf("saml: invalid response: %w", ire.PrivateErr)
 	}
+	if errors.Is(err, saml.ErrRequestIDMismatch) {
+		// An InResponseTo naming no request of this flow (or any, when
+		// unsolicited) is the same refusal as an unknown flow.
+		err = fmt.Errorf("%w (%w)", ErrUnknownRequest, err)
+	}
 	if err != nil {
 		return nil, err
 	}
