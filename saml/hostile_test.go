@@ -82,20 +82,20 @@ func TestHostileResponsesSignedWithXmlsec1(t *testing.T) {
 
 	t.Run("control: an xmlsec1-signed SHA-256 assertion is accepted", func(t *testing.T) {
 		r := resp{}.fill(f.p, f.c, f.idp)
-		if _, err := f.p.Verify(ctx, f.c, []byte(r.responseXML(sign(r, dsig.RSASHA256SignatureMethod, sha256Dig))), ""); err != nil {
+		if _, err := f.p.Verify(ctx, f.c, []byte(r.responseXML(sign(r, dsig.RSASHA256SignatureMethod, sha256Dig))), "", ""); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("SHA-1 signature", func(t *testing.T) {
 		r := resp{}.fill(f.p, f.c, f.idp)
-		_, err := f.p.Verify(ctx, f.c, []byte(r.responseXML(sign(r, sha1Sig, sha1Digest))), "")
+		_, err := f.p.Verify(ctx, f.c, []byte(r.responseXML(sign(r, sha1Sig, sha1Digest))), "", "")
 		if !errors.Is(err, ErrWeakSignature) {
 			t.Fatalf("err = %v, want ErrWeakSignature", err)
 		}
 	})
 	t.Run("SHA-1 digest under a SHA-256 signature", func(t *testing.T) {
 		r := resp{}.fill(f.p, f.c, f.idp)
-		_, err := f.p.Verify(ctx, f.c, []byte(r.responseXML(sign(r, dsig.RSASHA256SignatureMethod, sha1Digest))), "")
+		_, err := f.p.Verify(ctx, f.c, []byte(r.responseXML(sign(r, dsig.RSASHA256SignatureMethod, sha1Digest))), "", "")
 		if !errors.Is(err, ErrWeakSignature) {
 			t.Fatalf("err = %v, want ErrWeakSignature", err)
 		}
@@ -106,7 +106,7 @@ func TestHostileResponsesSignedWithXmlsec1(t *testing.T) {
 		r := resp{NameID: "admin@example.com.evil.test"}.fill(f.p, f.c, f.idp)
 		signed := sign(r, dsig.RSASHA256SignatureMethod, sha256Dig)
 		hostile := strings.Replace(signed, "admin@example.com.evil.test", "admin@example.com<!---->.evil.test", 1)
-		_, err := f.p.Verify(ctx, f.c, []byte(r.responseXML(hostile)), "")
+		_, err := f.p.Verify(ctx, f.c, []byte(r.responseXML(hostile)), "", "")
 		if !errors.Is(err, ErrXMLComment) {
 			t.Fatalf("err = %v, want ErrXMLComment", err)
 		}
@@ -115,7 +115,7 @@ func TestHostileResponsesSignedWithXmlsec1(t *testing.T) {
 		r1 := resp{NameID: "mallory@example.com"}.fill(f.p, f.c, f.idp)
 		r2 := resp{NameID: "admin@example.com"}.fill(f.p, f.c, f.idp)
 		doc := r1.responseXML(sign(r1, dsig.RSASHA256SignatureMethod, sha256Dig), sign(r2, dsig.RSASHA256SignatureMethod, sha256Dig))
-		_, err := f.p.Verify(ctx, f.c, []byte(doc), "")
+		_, err := f.p.Verify(ctx, f.c, []byte(doc), "", "")
 		if !errors.Is(err, ErrAssertionCount) {
 			t.Fatalf("err = %v, want ErrAssertionCount", err)
 		}
@@ -132,7 +132,7 @@ func TestHostileResponsesSignedWithXmlsec1(t *testing.T) {
 		sig := signed[i:j]
 		wrapped := strings.Replace(evil.assertionXML(), sigTemplatePlaceholder,
 			strings.Replace(sig, "</ds:Signature>", `<ds:Object>`+signed+`</ds:Object></ds:Signature>`, 1), 1)
-		_, err := f.p.Verify(ctx, f.c, []byte(good.responseXML(wrapped)), "")
+		_, err := f.p.Verify(ctx, f.c, []byte(good.responseXML(wrapped)), "", "")
 		if !errors.Is(err, ErrAssertionCount) {
 			t.Fatalf("err = %v, want ErrAssertionCount", err)
 		}
@@ -151,7 +151,7 @@ func TestHostileResponsesSignedWithXmlsec1(t *testing.T) {
 	t.Run("DOCTYPE", func(t *testing.T) {
 		r := resp{}.fill(f.p, f.c, f.idp)
 		doc := `<!DOCTYPE r [<!ENTITY x "y">]>` + r.responseXML(sign(r, dsig.RSASHA256SignatureMethod, sha256Dig))
-		if _, err := f.p.Verify(ctx, f.c, []byte(doc), ""); !errors.Is(err, ErrXMLDoctype) {
+		if _, err := f.p.Verify(ctx, f.c, []byte(doc), "", ""); !errors.Is(err, ErrXMLDoctype) {
 			t.Fatalf("err = %v, want ErrXMLDoctype", err)
 		}
 	})
@@ -192,7 +192,7 @@ func TestSubjectNameIDShapes(t *testing.T) {
 			t.Run(s.name+"/"+tc.name, func(t *testing.T) {
 				f := newFixture(t, true)
 				r := resp{SubjectID: tc.subjectID}.fill(f.p, f.c, f.idp)
-				res, err := f.p.Verify(context.Background(), f.c, []byte(r.responseXML(s.sign(t, f.idp, r))), "")
+				res, err := f.p.Verify(context.Background(), f.c, []byte(r.responseXML(s.sign(t, f.idp, r))), "", "")
 				if err == nil {
 					t.Fatalf("accepted as %+v", res.Identity)
 				}
@@ -226,7 +226,7 @@ func TestAssertionWithoutIssuer(t *testing.T) {
 			t.Fatal("crewjam accepted an assertion without Issuer")
 		}
 	}()
-	if _, err := f.p.Verify(context.Background(), f.c, doc, ""); err == nil {
+	if _, err := f.p.Verify(context.Background(), f.c, doc, "", ""); err == nil {
 		t.Fatal("Verify accepted an assertion without Issuer")
 	}
 }

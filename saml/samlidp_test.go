@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"testing"
@@ -55,7 +54,7 @@ func TestCrewjamIdP(t *testing.T) {
 
 func crewjamFlow(t *testing.T, method string) ([]sso.Result, []error) {
 	st, fin := ssotest.NewStore(), &ssotest.Recorder{}
-	p, _ := ssotest.StartSP(t, func(base string) (*Provider, error) {
+	p, spBase := ssotest.StartSP(t, func(base string) (*Provider, error) {
 		return New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
 	})
 
@@ -100,7 +99,7 @@ func crewjamFlow(t *testing.T, method string) ([]sso.Result, []error) {
 	if err := p.Start(w, httptest.NewRequest("GET", "/login", nil), c, "", false); err != nil {
 		t.Fatal(err)
 	}
-	jar, _ := cookiejar.New(nil)
+	jar := ssotest.Browser(t, w, spBase) // the browser that started the flow
 	client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	resp, err = client.Get(w.Header().Get("Location"))
 	if err != nil {
