@@ -113,3 +113,48 @@ func sspLogin(t *testing.T, ctx context.Context, user, password string) {
 		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
 	)
 }
+
+// TestBrowserSAMLCrossSiteOverHTTPS: with an https base URL, the IdP's
+// auto-POST to the ACS is cross-site in the browser's eyes (idbridge on
+// https://localhost, SimpleSAMLphp on http://127.0.0.1), so Chromium sends
+// the flow's binding cookie only because it is SameSite=None; Secure: the
+// admin's test sign-in completes (with SameSite=Lax it would be refused as
+// "started in another browser").
+func TestBrowserSAMLCrossSiteOverHTTPS(t *testing.T) {
+	samlpeer.Need(t)
+	e := newEnvOn(t, true)
+	idp, err := samlpeer.Start(t.TempDir(), sspUsers)
+	must(t, err)
+	t.Cleanup(func() {
+		idp.Close()
+		if t.Failed() {
+			t.Logf("php log:\n%s", idp.Log())
+		}
+	})
+	browser := newBrowser(t)
+	admin := person(t, browser)
+	api0 := "/api/orgs/" + e.org.ID
+
+	allowFetch(t, admin)
+	signInWithPassword(t, admin, e.base, e.admin.Account.Email, adminPassword)
+	code, conn := api(t, admin, http.MethodPost, api0+"/connections", map[string]any{
+		"kind": "saml", "name": "SimpleSAMLphp", "settings": map[string]string{"idpMetadataUrl": idp.MetadataURL}})
+	if code != http.StatusCreated {
+		t.Fatalf("create connection = %d %v", code, conn)
+	}
+	connID := conn["id"].(string)
+	c, err := e.st.GetConnection(e.ctx, e.org.ID, connID)
+	must(t, err)
+	s, err := saml.ParseSettings(c.Settings)
+	must(t, err)
+	must(t, idp.AddSP(e.base+"/saml/"+connID+"/metadata", e.base+"/saml/"+connID+"/acs", s.SPCertificate, false))
+
+	do(t, admin, "the admin's test sign-in",
+		chromedp.Navigate(e.base+"/account"),
+		chromedp.Click(chromedp.CSS(`form[action$="/test"] button`)),
+	)
+	sspLogin(t, admin, "ada", "ada-idp-pw")
+	if page := textOf(t, admin, "Email verified"); !strings.Contains(page, "ada@"+domain) {
+		t.Fatalf("test sign-in page:\n%s", page)
+	}
+}
