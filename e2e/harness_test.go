@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -57,11 +58,22 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvOn(t, false)
+}
+
+// newEnvOn is newEnv; with tls, the server is https://localhost:<port>
+// (httptest's certificate, which the browser is told to accept): another
+// site than the IdP peers on 127.0.0.1, so their POSTs to it are cross-site.
+func newEnvOn(t *testing.T, tls bool) *env {
+	t.Helper()
 	ctx := context.Background()
 	srv := httptest.NewUnstartedServer(nil)
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.BaseURL = "http://" + srv.Listener.Addr().String()
+	if tls {
+		cfg.BaseURL = fmt.Sprintf("https://localhost:%d", srv.Listener.Addr().(*net.TCPAddr).Port)
+	}
 	cfg.AllowPrivateMetadata = true // the IdP peers are on loopback
 	log := server.NewLogger(io.Discard, 0)
 	st, err := server.OpenStore(ctx, cfg, log)
@@ -70,7 +82,11 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { _ = st.Backend().Close() })
 	srv.Config.Handler = server.New(cfg, st, log, nil).Handler()
-	srv.Start()
+	if tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
 
 	sup := store.SupportActor("e2e")
@@ -135,6 +151,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("ignore-certificate-errors", true), // httptest's certificate (newEnvOn)
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1024, 900),
 	)

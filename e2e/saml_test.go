@@ -63,30 +63,13 @@ func TestBrowserSignInSimpleSAMLphp(t *testing.T) {
 	must(t, err)
 
 	// The admin adds the connection by metadata URL; the IdP learns our SP.
-	code, conn := api(t, admin, http.MethodPost, api0+"/connections", map[string]any{
-		"kind": "saml", "name": "SimpleSAMLphp", "settings": map[string]string{"idpMetadataUrl": idp.MetadataURL}})
-	if code != http.StatusCreated {
-		t.Fatalf("create connection = %d %v", code, conn)
-	}
-	connID := conn["id"].(string)
-	c, err := e.st.GetConnection(e.ctx, e.org.ID, connID)
-	must(t, err)
-	s, err := saml.ParseSettings(c.Settings)
-	must(t, err)
-	must(t, idp.AddSP(e.base+"/saml/"+connID+"/metadata", e.base+"/saml/"+connID+"/acs", s.SPCertificate, false))
+	connID := addSSPConnection(t, e, admin, idp)
 
 	// Rule 12: no SSO before a test; then the test sign-in in the browser.
 	if code, r := api(t, admin, http.MethodPost, api0+"/sso/enable", map[string]string{"connectionId": connID}); code != http.StatusConflict {
 		t.Fatalf("enable SSO before a test = %d %v, want 409", code, r)
 	}
-	do(t, admin, "the admin's test sign-in",
-		chromedp.Navigate(e.base+"/account"),
-		chromedp.Click(chromedp.CSS(`form[action$="/test"] button`)),
-	)
-	sspLogin(t, admin, "ada", "ada-idp-pw")
-	if page := textOf(t, admin, "Email verified"); !strings.Contains(page, "ada@"+domain) {
-		t.Fatalf("test sign-in page:\n%s", page)
-	}
+	sspTestSignIn(t, e, admin)
 	if code, r := api(t, admin, http.MethodPost, api0+"/sso/enable", map[string]string{"connectionId": connID}); code != http.StatusOK {
 		t.Fatalf("enable SSO = %d %v", code, r)
 	}
@@ -112,4 +95,62 @@ func sspLogin(t *testing.T, ctx context.Context, user, password string) {
 		typeIn(`input[name="password"]`, password),
 		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
 	)
+}
+
+// TestBrowserSAMLCrossSiteOverHTTPS: with an https base URL, the IdP's
+// auto-POST to the ACS is cross-site in the browser's eyes (idbridge on
+// https://localhost, SimpleSAMLphp on http://127.0.0.1), so Chromium sends
+// the flow's binding cookie only because it is SameSite=None; Secure: the
+// admin's test sign-in completes (with SameSite=Lax it would be refused as
+// "started in another browser").
+func TestBrowserSAMLCrossSiteOverHTTPS(t *testing.T) {
+	samlpeer.Need(t)
+	e := newEnvOn(t, true)
+	idp, err := samlpeer.Start(t.TempDir(), sspUsers)
+	must(t, err)
+	t.Cleanup(func() {
+		idp.Close()
+		if t.Failed() {
+			t.Logf("php log:\n%s", idp.Log())
+		}
+	})
+	browser := newBrowser(t)
+	admin := person(t, browser)
+	allowFetch(t, admin)
+	signInWithPassword(t, admin, e.base, e.admin.Account.Email, adminPassword)
+	addSSPConnection(t, e, admin, idp)
+	sspTestSignIn(t, e, admin)
+}
+
+// addSSPConnection adds a SAML connection to SimpleSAMLphp by its metadata
+// URL through the admin API in the admin's tab, and registers our SP at
+// the IdP. It returns the connection's id.
+func addSSPConnection(t *testing.T, e *env, admin context.Context, idp *samlpeer.IdP) string {
+	t.Helper()
+	code, conn := api(t, admin, http.MethodPost, "/api/orgs/"+e.org.ID+"/connections", map[string]any{
+		"kind": "saml", "name": "SimpleSAMLphp", "settings": map[string]string{"idpMetadataUrl": idp.MetadataURL}})
+	if code != http.StatusCreated {
+		t.Fatalf("create connection = %d %v", code, conn)
+	}
+	connID := conn["id"].(string)
+	c, err := e.st.GetConnection(e.ctx, e.org.ID, connID)
+	must(t, err)
+	s, err := saml.ParseSettings(c.Settings)
+	must(t, err)
+	must(t, idp.AddSP(e.base+"/saml/"+connID+"/metadata", e.base+"/saml/"+connID+"/acs", s.SPCertificate, false))
+	return connID
+}
+
+// sspTestSignIn runs the admin's test sign-in (Ada) through SimpleSAMLphp
+// in the browser, and checks the result page.
+func sspTestSignIn(t *testing.T, e *env, admin context.Context) {
+	t.Helper()
+	do(t, admin, "the admin's test sign-in",
+		chromedp.Navigate(e.base+"/account"),
+		chromedp.Click(chromedp.CSS(`form[action$="/test"] button`)),
+	)
+	sspLogin(t, admin, "ada", "ada-idp-pw")
+	if page := textOf(t, admin, "Email verified"); !strings.Contains(page, "ada@"+domain) {
+		t.Fatalf("test sign-in page:\n%s", page)
+	}
 }

@@ -34,7 +34,7 @@ func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	res, err := p.callback(r, c)
+	res, err := p.callback(w, r, c)
 	if err != nil {
 		p.opt.Log.Info("oidc.callback_refused", "connection_id", c.ID, "org_id", c.OrgID, "reason", err.Error())
 		p.fin.FailSSO(w, r, c, err)
@@ -53,7 +53,7 @@ type claims struct {
 	FamilyName    string `json:"family_name"`
 }
 
-func (p *Provider) callback(r *http.Request, c store.Connection) (sso.Result, error) {
+func (p *Provider) callback(w http.ResponseWriter, r *http.Request, c store.Connection) (sso.Result, error) {
 	ctx := oidc.ClientContext(r.Context(), p.client)
 	q := r.URL.Query()
 	state := q.Get("state")
@@ -71,6 +71,10 @@ func (p *Provider) callback(r *http.Request, c store.Connection) (sso.Result, er
 	var fd flowData
 	if err := json.Unmarshal(f.Data, &fd); err != nil {
 		return sso.Result{}, fmt.Errorf("oidc: flow data: %w", err)
+	}
+	// Before the code is redeemed: only the browser that started the flow.
+	if err := sso.CheckBrowser(fd.Browser, p.binding(c.ID).Secret(w, r, state)); err != nil {
+		return sso.Result{}, fmt.Errorf("oidc: %w", err)
 	}
 	cfg, s, d, err := p.config(ctx, c)
 	if err != nil {

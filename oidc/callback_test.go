@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -28,6 +29,8 @@ type fixture struct {
 	router chi.Router
 	c      store.Connection
 	log    *bytes.Buffer
+	// browser holds the cookies Start set: the browser that started the flows.
+	browser []*http.Cookie
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -62,6 +65,7 @@ func (f *fixture) start(t *testing.T, c store.Connection, returnTo string) strin
 	if err := f.p.Start(w, httptest.NewRequest("GET", "/login", nil), c, returnTo, false); err != nil {
 		t.Fatal(err)
 	}
+	f.browser = append(f.browser, w.Result().Cookies()...)
 	loc := w.Header().Get("Location")
 	u, _ := url.Parse(loc)
 	if u.Query().Get("redirect_uri") != f.p.RedirectURL(c.ID) {
@@ -70,15 +74,28 @@ func (f *fixture) start(t *testing.T, c store.Connection, returnTo string) strin
 	return loc
 }
 
-// callback calls the connection's callback and returns the result or the refusal.
+// callback calls the connection's callback from the browser that started
+// the flows and returns the result or the refusal.
 func (f *fixture) callback(t *testing.T, c store.Connection, params map[string]string) (sso.Result, error) {
+	t.Helper()
+	return f.callbackFrom(t, c, params, f.browser)
+}
+
+// callbackFrom calls the callback from a browser holding cookies.
+func (f *fixture) callbackFrom(t *testing.T, c store.Connection, params map[string]string, cookies []*http.Cookie) (sso.Result, error) {
 	t.Helper()
 	q := url.Values{}
 	for k, v := range params {
 		q.Set(k, v)
 	}
 	nRes, nErr := len(f.fin.Results), len(f.fin.Errs)
-	f.router.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/oidc/"+c.ID+"/callback?"+q.Encode(), nil))
+	r := httptest.NewRequest("GET", "/oidc/"+c.ID+"/callback?"+q.Encode(), nil)
+	for _, ck := range cookies {
+		if strings.HasPrefix(r.URL.Path, ck.Path) {
+			r.AddCookie(ck)
+		}
+	}
+	f.router.ServeHTTP(httptest.NewRecorder(), r)
 	switch {
 	case len(f.fin.Results) > nRes:
 		return f.fin.Results[nRes], nil
@@ -203,5 +220,62 @@ func TestDiscoveryRefusesPrivateAddresses(t *testing.T) {
 	raw, _ := json.Marshal(Settings{Issuer: "https://127.0.0.1:1", ClientID: "c", ClientSecret: "s"})
 	if _, err := strict.Validate(context.Background(), raw); !errors.Is(err, sso.ErrForbiddenAddress) {
 		t.Fatalf("err = %v, want ErrForbiddenAddress", err)
+	}
+}
+
+// TestCallbackOnlyInTheStartingBrowser: login CSRF. A callback URL made for
+// one browser, opened in another, is refused before the code is redeemed,
+// and spends the flow; the browser that started it signs in.
+func TestCallbackOnlyInTheStartingBrowser(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cookies func(f *fixture, own *http.Cookie) []*http.Cookie
+	}{
+		{"no cookie", func(*fixture, *http.Cookie) []*http.Cookie { return nil }},
+		{"its own flow's cookie", func(f *fixture, _ *http.Cookie) []*http.Cookie {
+			f.browser = nil
+			f.start(t, f.c, "")
+			return f.browser
+		}},
+		{"a forged cookie", func(_ *fixture, own *http.Cookie) []*http.Cookie {
+			return []*http.Cookie{{Name: own.Name, Value: sso.RandomToken(32), Path: own.Path}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			params := f.op.authorize(t, f.start(t, f.c, ""), "mallory-sub")
+			own := f.browser
+			if _, err := f.callbackFrom(t, f.c, params, tc.cookies(f, own[0])); !errors.Is(err, sso.ErrOtherBrowser) {
+				t.Fatalf("err = %v, want sso.ErrOtherBrowser", err)
+			}
+			if f.op.tokenCalls != 0 {
+				t.Fatalf("the code was redeemed (%d token calls)", f.op.tokenCalls)
+			}
+			if _, err := f.callbackFrom(t, f.c, params, own); !errors.Is(err, ErrState) {
+				t.Fatalf("after the refusal: err = %v, want ErrState (the flow is spent)", err)
+			}
+		})
+	}
+	t.Run("the starting browser", func(t *testing.T) {
+		f := newFixture(t)
+		f.start(t, f.c, "") // another flow in another tab
+		if res, err := f.callback(t, f.c, f.op.authorize(t, f.start(t, f.c, "/account"), "alice-sub")); err != nil || res.ReturnTo != "/account" {
+			t.Fatalf("result %+v, err = %v", res, err)
+		}
+	})
+}
+
+// TestBindingCookie: the OP sends the browser back with a top-level GET,
+// which carries SameSite=Lax cookies; Secure on https; the callback only.
+func TestBindingCookie(t *testing.T) {
+	f := newFixture(t)
+	f.start(t, f.c, "")
+	if len(f.browser) != 1 {
+		t.Fatalf("Start set %d cookies", len(f.browser))
+	}
+	ck := f.browser[0]
+	if !strings.HasPrefix(ck.Name, "__Secure-idbridge_flow_") || !ck.Secure || ck.SameSite != http.SameSiteLaxMode ||
+		!ck.HttpOnly || ck.Path != "/oidc/"+f.c.ID+"/callback" || ck.MaxAge != 600 || len(ck.Value) < 40 {
+		t.Fatalf("cookie = %+v", ck)
 	}
 }

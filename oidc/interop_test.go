@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -28,7 +27,7 @@ func TestInteropOIDCProviderCodeFlowWithPKCE(t *testing.T) {
 
 	// Our side first: the redirect URI must be known to the OP.
 	st, fin := ssotest.NewStore(), &ssotest.Recorder{}
-	p, _ := ssotest.StartSP(t, func(base string) (*Provider, error) {
+	p, spBase := ssotest.StartSP(t, func(base string) (*Provider, error) {
 		return New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
 	})
 	connID := uuid.NewString()
@@ -57,7 +56,7 @@ func TestInteropOIDCProviderCodeFlowWithPKCE(t *testing.T) {
 	if err := p.Start(w, httptest.NewRequest("GET", "/login", nil), c, "/account", false); err != nil {
 		t.Fatal(err)
 	}
-	jar, _ := cookiejar.New(nil)
+	jar := ssotest.Browser(t, w, spBase) // the browser that started the flow
 	client := &http.Client{Jar: jar, Timeout: 20 * time.Second}
 	resp, err := client.Get(w.Header().Get("Location"))
 	if err != nil {

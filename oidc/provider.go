@@ -144,8 +144,16 @@ func (p *Provider) config(ctx context.Context, c store.Connection) (*oauth2.Conf
 type flowData struct {
 	Nonce    string `json:"nonce"`
 	Verifier string `json:"verifier"`
+	// Browser is the hash of the secret in the starting browser's cookie.
+	Browser  string `json:"browser"`
 	ReturnTo string `json:"returnTo,omitempty"`
 	Test     bool   `json:"test,omitempty"`
+}
+
+// binding ties a connection's flows to their browsers: the IdP sends the
+// browser back with a top-level GET, which carries SameSite=Lax cookies.
+func (p *Provider) binding(connectionID string) sso.Binding {
+	return sso.NewBinding(p.RedirectURL(connectionID), false, p.opt.FlowTTL)
 }
 
 // flowKey stores a hash of the state: the database never holds a value that
@@ -163,7 +171,8 @@ func (p *Provider) Start(w http.ResponseWriter, r *http.Request, c store.Connect
 		return err
 	}
 	state, nonce, verifier := sso.RandomToken(32), sso.RandomToken(32), oauth2.GenerateVerifier()
-	data, err := json.Marshal(flowData{Nonce: nonce, Verifier: verifier, ReturnTo: sso.LocalPath(returnTo), Test: test})
+	browser := p.binding(c.ID).Bind(w, state)
+	data, err := json.Marshal(flowData{Nonce: nonce, Verifier: verifier, Browser: browser, ReturnTo: sso.LocalPath(returnTo), Test: test})
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,8 @@ func (p *Provider) Start(w http.ResponseWriter, r *http.Request, c store.Connect
 		return fmt.Errorf("saml: authn request: %w", err)
 	}
 	relay := sso.RandomToken(24)
-	data, err := json.Marshal(flowData{Relay: relay, ReturnTo: sso.LocalPath(returnTo), Test: test})
+	browser := p.binding(c.ID).Bind(w, relay)
+	data, err := json.Marshal(flowData{Relay: relay, Browser: browser, ReturnTo: sso.LocalPath(returnTo), Test: test})
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func (p *Provider) serveACS(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	res, err := p.acs(r, c)
+	res, err := p.acs(w, r, c)
 	if err != nil {
 		// The reason is ours (never assertion content) and safe to log.
 		p.opt.Log.Info("saml.acs_refused", "connection_id", c.ID, "org_id", c.OrgID, "reason", err.Error())
@@ -74,7 +75,7 @@ func (p *Provider) serveACS(w http.ResponseWriter, r *http.Request) {
 	p.fin.FinishSSO(w, r, res)
 }
 
-func (p *Provider) acs(r *http.Request, c store.Connection) (sso.Result, error) {
+func (p *Provider) acs(w http.ResponseWriter, r *http.Request, c store.Connection) (sso.Result, error) {
 	max := p.opt.MaxResponseBytes
 	r.Body = http.MaxBytesReader(nil, r.Body, int64(max)*4/3+8192)
 	if err := r.ParseForm(); err != nil {
@@ -96,13 +97,18 @@ func (p *Provider) acs(r *http.Request, c store.Connection) (sso.Result, error) 
 	if err != nil {
 		return sso.Result{}, errors.New("saml: SAMLResponse is not base64")
 	}
-	return p.Verify(r.Context(), c, doc, r.PostForm.Get("RelayState"))
+	relay, browser := r.PostForm.Get("RelayState"), ""
+	if relay != "" {
+		browser = p.binding(c.ID).Secret(w, r, relay)
+	}
+	return p.Verify(r.Context(), c, doc, relay, browser)
 }
 
 // Verify runs every check on a decoded SAMLResponse posted to c's ACS with
-// relayState, consumes its flow and records its assertion id. It is the
-// whole ACS path but HTTP, exported for the benchmark.
-func (p *Provider) Verify(ctx context.Context, c store.Connection, doc []byte, relayState string) (sso.Result, error) {
+// relayState, the browser's binding cookie for that RelayState holding
+// browser ("" when it sent none), consumes its flow and records its
+// assertion id. It is the whole ACS path but HTTP, exported for the benchmark.
+func (p *Provider) Verify(ctx context.Context, c store.Connection, doc []byte, relayState, browser string) (sso.Result, error) {
 	if len(doc) > p.opt.MaxResponseBytes {
 		return sso.Result{}, ErrResponseTooLarge
 	}
@@ -171,6 +177,9 @@ func (p *Provider) Verify(ctx context.Context, c store.Connection, doc []byte, r
 		if subtle.ConstantTimeCompare([]byte(fd.Relay), []byte(relayState)) != 1 {
 			return sso.Result{}, ErrRelayStateInvalid
 		}
+		if err := sso.CheckBrowser(fd.Browser, browser); err != nil {
+			return sso.Result{}, fmt.Errorf("saml: %w", err)
+		}
 		res.ReturnTo, res.Test = fd.ReturnTo, fd.Test
 	}
 	if err := p.st.UseAssertionID(ctx, c.ID, a.ID, keepUntil(a)); err != nil {
@@ -196,6 +205,11 @@ func parse(sp *saml.ServiceProvider, doc []byte, possible []string) (a *saml.Ass
 	var ire *saml.InvalidResponseError
 	if errors.As(err, &ire) && ire.PrivateErr != nil {
 		err = fmt.Errorf("saml: invalid response: %w", ire.PrivateErr)
+	}
+	if errors.Is(err, saml.ErrRequestIDMismatch) {
+		// An InResponseTo naming no request of this flow (or any, when
+		// unsolicited) is the same refusal as an unknown flow.
+		err = fmt.Errorf("%w (%w)", ErrUnknownRequest, err)
 	}
 	if err != nil {
 		return nil, err

@@ -87,8 +87,10 @@ func addConnection(t testing.TB, p *Provider, st *ssotest.Store, idp *testIdP, a
 type resp struct {
 	ResponseID, AssertionID, InResponseTo, Destination, Recipient, Audience, Issuer, NameID string
 	IssueInstant, NotOnOrAfter                                                              time.Time
-	NoAudience, NoSubjectConfirmation                                                       bool
+	NoAudience, NoSubjectConfirmation, NoIssuer                                             bool
 	ExtraAttr                                                                               string
+	// SubjectID, when set, replaces the Subject's saml:NameID element (raw XML).
+	SubjectID string
 }
 
 func (r resp) fill(p *Provider, c store.Connection, idp *testIdP) resp {
@@ -126,20 +128,28 @@ func (r resp) assertionXML() string {
 	if r.NoSubjectConfirmation {
 		sc = ""
 	}
+	issuer := `<saml:Issuer>` + r.Issuer + `</saml:Issuer>`
+	if r.NoIssuer {
+		issuer = ""
+	}
+	subjectID := `<saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">` + r.NameID + `</saml:NameID>`
+	if r.SubjectID != "" {
+		subjectID = r.SubjectID
+	}
 	aud := fmt.Sprintf(`<saml:AudienceRestriction><saml:Audience>%s</saml:Audience></saml:AudienceRestriction>`, r.Audience)
 	if r.NoAudience {
 		aud = ""
 	}
 	return fmt.Sprintf(`<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="%s" Version="2.0" IssueInstant="%s">`+
-		`<saml:Issuer>%s</saml:Issuer>%s`+
-		`<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">%s</saml:NameID>`+
+		`%s%s`+
+		`<saml:Subject>%s`+
 		`%s</saml:Subject>`+
 		`<saml:Conditions NotBefore="%s" NotOnOrAfter="%s">%s</saml:Conditions>`+
 		`<saml:AuthnStatement AuthnInstant="%s"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`+
 		`<saml:AttributeStatement><saml:Attribute Name="givenName"><saml:AttributeValue>Alice</saml:AttributeValue></saml:Attribute>`+
 		`<saml:Attribute Name="sn"><saml:AttributeValue>Liddell</saml:AttributeValue></saml:Attribute>%s</saml:AttributeStatement>`+
 		`</saml:Assertion>`,
-		r.AssertionID, r.IssueInstant.Format(samlTime), r.Issuer, sigTemplatePlaceholder, r.NameID,
+		r.AssertionID, r.IssueInstant.Format(samlTime), issuer, sigTemplatePlaceholder, subjectID,
 		sc,
 		r.IssueInstant.Add(-time.Minute).Format(samlTime), r.NotOnOrAfter.Format(samlTime), aud,
 		r.IssueInstant.Format(samlTime), r.ExtraAttr)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"html"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -36,7 +35,7 @@ func interopSSP(t *testing.T, encrypt bool) {
 
 	// Our SP on a real port.
 	st, fin := ssotest.NewStore(), &ssotest.Recorder{}
-	p, _ := ssotest.StartSP(t, func(base string) (*Provider, error) {
+	p, spBase := ssotest.StartSP(t, func(base string) (*Provider, error) {
 		return New(st, fin, Options{BaseURL: base, Sealer: ssotest.Sealer(t), Fetch: sso.FetchOptions{AllowPrivate: true}})
 	})
 
@@ -71,7 +70,7 @@ func interopSSP(t *testing.T, encrypt bool) {
 	if err := p.Start(w, httptest.NewRequest("GET", "/login", nil), c, "/account", false); err != nil {
 		t.Fatal(err)
 	}
-	jar, _ := cookiejar.New(nil)
+	jar := ssotest.Browser(t, w, spBase) // the browser that started the flow
 	client := &http.Client{Jar: jar, Timeout: 20 * time.Second}
 	t0 := time.Now()
 	resp, err := client.Get(w.Header().Get("Location"))

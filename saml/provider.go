@@ -211,9 +211,17 @@ func requireAudience(a *saml.Assertion, entityID string) error {
 
 // flowData is what a SAML flow keeps server-side.
 type flowData struct {
-	Relay    string `json:"relay"`
+	Relay string `json:"relay"`
+	// Browser is the hash of the secret in the starting browser's cookie.
+	Browser  string `json:"browser"`
 	ReturnTo string `json:"returnTo,omitempty"`
 	Test     bool   `json:"test,omitempty"`
+}
+
+// binding ties a connection's SP-initiated flows to their browsers: the
+// IdP's POST to the ACS is cross-site.
+func (p *Provider) binding(connectionID string) sso.Binding {
+	return sso.NewBinding(p.ACSURL(connectionID), true, p.opt.FlowTTL)
 }
 
 func flowKey(requestID string) string { return "saml:" + requestID }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/idbridge/idbridge/sso"
 	"github.com/idbridge/idbridge/sso/ssotest"
 	"github.com/idbridge/idbridge/store"
 	"github.com/idbridge/idbridge/store/postgres"
@@ -82,22 +83,22 @@ func testReplayAcrossReplicas(t *testing.T, b store.Backend) {
 	c := dbConnection(t, stA, pA, idp, true)
 
 	doc := signedResponse(t, pA, c, idp, resp{})
-	if _, err := pA.Verify(ctx, c, doc, ""); err != nil {
+	if _, err := pA.Verify(ctx, c, doc, "", ""); err != nil {
 		t.Fatalf("replica A: %v", err)
 	}
-	if _, err := pB.Verify(ctx, c, doc, ""); !errors.Is(err, ErrReplay) {
+	if _, err := pB.Verify(ctx, c, doc, "", ""); !errors.Is(err, ErrReplay) {
 		t.Fatalf("same SAMLResponse at replica B: err = %v, want ErrReplay", err)
 	}
 
 	// SP-initiated: the flow started on A finishes on B, once.
 	f := &fixture{p: pA}
-	id, relay := f.start(t, c, "/account")
+	id, relay, browser := f.start(t, c, "/account")
 	doc = signedResponse(t, pA, c, idp, resp{InResponseTo: id})
-	res, err := pB.Verify(ctx, c, doc, relay)
+	res, err := pB.Verify(ctx, c, doc, relay, browser.Value)
 	if err != nil || res.ReturnTo != "/account" {
 		t.Fatalf("flow of A finished at B: %+v, %v", res, err)
 	}
-	if _, err := pA.Verify(ctx, c, doc, relay); err == nil {
+	if _, err := pA.Verify(ctx, c, doc, relay, browser.Value); err == nil {
 		t.Fatal("the same SP-initiated response was accepted twice")
 	}
 }
@@ -119,7 +120,7 @@ func BenchmarkACSPostgreSQL(b *testing.B) {
 	docs := make([][]byte, b.N)
 	for i := range docs {
 		id := "id-bench-" + uuid.NewString()
-		data, _ := json.Marshal(flowData{Relay: "relay"})
+		data, _ := json.Marshal(flowData{Relay: "relay", Browser: sso.BrowserHash("browser")})
 		if err := st.SaveSSOFlow(ctx, flowKey(id), c.ID, data, time.Hour); err != nil {
 			b.Fatal(err)
 		}
@@ -129,7 +130,7 @@ func BenchmarkACSPostgreSQL(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		t0 := time.Now()
-		if _, err := p.Verify(ctx, c, docs[i], "relay"); err != nil {
+		if _, err := p.Verify(ctx, c, docs[i], "relay", "browser"); err != nil {
 			b.Fatal(err)
 		}
 		times[i] = time.Since(t0)

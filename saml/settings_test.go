@@ -106,14 +106,14 @@ func TestRefreshUsesRotatedIdPCertificate(t *testing.T) {
 	}
 	c := store.Connection{ID: "c1", Kind: store.ConnectionSAML, Settings: settings, UpdatedAt: time.Now().Add(-time.Minute)}
 	st.Put(c)
-	if _, err := p.Verify(context.Background(), c, signedResponse(t, p, c, newIdP, resp{}), ""); err == nil {
+	if _, err := p.Verify(context.Background(), c, signedResponse(t, p, c, newIdP, resp{}), "", ""); err == nil {
 		t.Fatal("a response signed by the not-yet-published key was accepted")
 	}
 	served = newIdP.metadata() // the IdP rotates its certificate
 	if err := p.Refresh(context.Background(), []store.Connection{c}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Verify(context.Background(), c, signedResponse(t, p, c, newIdP, resp{}), ""); err != nil {
+	if _, err := p.Verify(context.Background(), c, signedResponse(t, p, c, newIdP, resp{}), "", ""); err != nil {
 		t.Fatalf("after Refresh: %v", err)
 	}
 }

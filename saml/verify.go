@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/beevik/etree"
+	"github.com/crewjam/saml"
 	dsig "github.com/russellhaering/goxmldsig"
 )
 
@@ -27,18 +28,78 @@ var strongDigests = map[string]bool{
 // checks (the response's, a plain assertion's, a decrypted assertion's)
 // passes here first. It refuses weak algorithms and odd shapes, and
 // comments inside the signed element (decrypted assertions never went
-// through checkXMLTokens), then lets goxmldsig verify.
+// through checkXMLTokens), then lets goxmldsig verify, and checks the
+// Subject of every assertion the signature covers (checkSubjects). As a
+// SignedElementVerifier it hands crewjam what the signature covers, which
+// crewjam then reads instead of the element as received.
 type verifier struct{}
 
-func (verifier) VerifySignature(vc *dsig.ValidationContext, el *etree.Element) error {
+var _ saml.SignedElementVerifier = verifier{}
+
+func (v verifier) VerifySignature(vc *dsig.ValidationContext, el *etree.Element) error {
+	_, err := v.VerifySignedElement(vc, el)
+	return err
+}
+
+func (verifier) VerifySignedElement(vc *dsig.ValidationContext, el *etree.Element) (*etree.Element, error) {
 	if err := checkSignatureShape(el); err != nil {
-		return err
+		return nil, err
 	}
 	if hasComment(el) {
-		return ErrXMLComment
+		return nil, ErrXMLComment
 	}
-	if _, err := vc.Validate(el); err != nil {
-		return fmt.Errorf("saml: signature: %w", err)
+	signed, err := vc.Validate(el)
+	if err != nil {
+		return nil, fmt.Errorf("saml: signature: %w", err)
+	}
+	if err := checkSubjects(signed); err != nil {
+		return nil, err
+	}
+	return signed, nil
+}
+
+// checkSubjects checks the assertion el, or each assertion directly under
+// the response el. encoding/xml, which crewjam reads assertions with, keeps
+// the last of repeated elements, and crewjam v0.5.1 matched NameID in any
+// namespace (GO-2026-6909); the schema allows at most one Subject holding
+// at most one identifier (BaseID, NameID or EncryptedID) and then
+// SubjectConfirmations, all in the SAML assertion namespace. Anything else
+// is refused rather than read one way or another.
+func checkSubjects(el *etree.Element) error {
+	assertions := []*etree.Element{el}
+	if el.Tag != "Assertion" {
+		assertions = assertions[:0]
+		for _, c := range el.ChildElements() {
+			if c.Tag == "Assertion" && c.NamespaceURI() == nsAssertion {
+				assertions = append(assertions, c)
+			}
+		}
+	}
+	for _, a := range assertions {
+		subjects := 0
+		for _, s := range a.ChildElements() {
+			if s.Tag != "Subject" {
+				continue
+			}
+			if subjects++; subjects > 1 || s.NamespaceURI() != nsAssertion {
+				return ErrSubjectShape
+			}
+			ids := 0
+			for _, c := range s.ChildElements() {
+				if c.NamespaceURI() != nsAssertion {
+					return ErrSubjectShape
+				}
+				switch c.Tag {
+				case "BaseID", "NameID", "EncryptedID":
+					if ids++; ids > 1 {
+						return ErrSubjectShape
+					}
+				case "SubjectConfirmation":
+				default:
+					return ErrSubjectShape
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ var (
 	ErrResponseTooLarge  = errors.New("saml: SAMLResponse too large")
 	ErrRelayStateInvalid = errors.New("saml: RelayState does not belong to this sign-in")
 	ErrNoBearer          = errors.New("saml: the assertion needs a bearer SubjectConfirmation with its data (recipient)")
+	ErrSubjectShape      = errors.New("saml: the assertion's Subject must hold one identifier (NameID) and SubjectConfirmations, all in the SAML assertion namespace")
 )
 
 // checkXMLTokens reads the whole document as tokens before any XML library

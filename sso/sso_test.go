@@ -99,3 +99,33 @@ func TestFetchRefusesNonPublicAddresses(t *testing.T) {
 		t.Error("a public address counted as private")
 	}
 }
+
+func TestCheckBrowser(t *testing.T) {
+	w := httptest.NewRecorder()
+	b := NewBinding("https://idbridge.test/base/oidc/c1/callback", false, 10*time.Minute)
+	kept := b.Bind(w, "handle-1")
+	r := httptest.NewRequest("GET", "https://idbridge.test/base/oidc/c1/callback", nil)
+	for _, c := range w.Result().Cookies() {
+		r.AddCookie(c)
+	}
+	if c := w.Result().Cookies()[0]; c.Path != "/base/oidc/c1/callback" || strings.Contains(kept, c.Value) {
+		t.Fatalf("cookie %+v, kept %q", c, kept)
+	}
+	if err := CheckBrowser(kept, b.Secret(httptest.NewRecorder(), r, "handle-1")); err != nil {
+		t.Fatalf("the starting browser: %v", err)
+	}
+	if s := b.Secret(httptest.NewRecorder(), r, "handle-2"); s != "" {
+		t.Fatalf("another flow's handle read the cookie %q", s)
+	}
+	for _, tc := range []struct{ kept, secret string }{{kept, ""}, {kept, "other"}, {"", ""}, {"", "x"}} {
+		if err := CheckBrowser(tc.kept, tc.secret); !errors.Is(err, ErrOtherBrowser) {
+			t.Errorf("CheckBrowser(%q, %q) = %v, want ErrOtherBrowser", tc.kept, tc.secret, err)
+		}
+	}
+	// Secret clears the cookie: a flow is single-use.
+	cw := httptest.NewRecorder()
+	b.Secret(cw, r, "handle-1")
+	if cs := cw.Result().Cookies(); len(cs) != 1 || cs[0].MaxAge >= 0 || cs[0].Path != "/base/oidc/c1/callback" {
+		t.Fatalf("clearing cookie = %+v", cs)
+	}
+}

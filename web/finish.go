@@ -104,6 +104,8 @@ func (w *Web) finishTest(rw http.ResponseWriter, r *http.Request, res sso.Result
 func (w *Web) FailSSO(rw http.ResponseWriter, r *http.Request, c store.Connection, err error) {
 	code, msg, _ := errorStatus(err)
 	switch {
+	case errors.Is(err, sso.ErrOtherBrowser):
+		code, msg = http.StatusForbidden, sso.ErrOtherBrowser.Error()
 	case code >= 500 && code != http.StatusServiceUnavailable:
 		code, msg = http.StatusBadRequest, "sign-in through your identity provider did not complete; try again, and if it keeps failing contact your administrator"
 	case code == http.StatusNotFound:

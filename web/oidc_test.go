@@ -165,4 +165,18 @@ func TestOIDCThroughTheRealProvider(t *testing.T) {
 	if r := e.browser().get(cb); r.code == http.StatusSeeOther {
 		t.Fatalf("replayed callback signed in")
 	}
+
+	// Login CSRF: the callback URL the OP made for the attacker's browser,
+	// opened in the victim's browser (a link or an image on the attacker's
+	// page), does not sign the victim in as the attacker.
+	attacker, victim := e.browser(), e.browser()
+	r = attacker.post("/login", url.Values{"identifier": {"acme.example"}})
+	cb = o.login(t, r.loc, "op-bob", "bob@acme.example")
+	r = victim.get(cb)
+	if r.code != http.StatusForbidden || !strings.Contains(text(r.body), "started in another browser") || strings.Contains(strings.Join(r.h.Values("Set-Cookie"), " "), "idb_session") {
+		t.Fatalf("callback of another browser's flow = %d %q %q", r.code, text(r.body), r.h.Values("Set-Cookie"))
+	}
+	if r := victim.get("/account"); r.code == http.StatusOK {
+		t.Fatal("the victim's browser is signed in after opening another browser's callback")
+	}
 }

@@ -153,8 +153,7 @@ func TestSAMLThroughTheRealProvider(t *testing.T) {
 
 	acs, form := p.signIn(admin.post(base+"/connections/"+id+"/test", nil), "ada@acme.example")
 	idpOrigin := p.srv.URL
-	noCookies := e.browser() // SameSite=Lax: the cross-site POST carries no cookie
-	r := noCookies.post(acs, form, "Origin", idpOrigin, "Sec-Fetch-Site", "cross-site")
+	r := admin.crossSitePost(acs, form, idpOrigin) // without the session cookie
 	if r.code != http.StatusOK || !strings.Contains(text(r.body), "Test sign-in succeeded") || !strings.Contains(r.body, "ada@acme.example") {
 		t.Fatalf("ACS of the test = %d %q", r.code, text(r.body))
 	}
@@ -164,7 +163,7 @@ func TestSAMLThroughTheRealProvider(t *testing.T) {
 
 	b := e.browser()
 	acs, form = p.signIn(b.post("/login", url.Values{"identifier": {"bob@acme.example"}}), "bob@acme.example")
-	r = b.post(acs, form, "Origin", idpOrigin, "Sec-Fetch-Site", "cross-site")
+	r = b.crossSitePost(acs, form, idpOrigin)
 	if r.code != http.StatusSeeOther || r.loc != "/account" || !strings.Contains(r.h.Get("Set-Cookie"), "SameSite=Lax") {
 		t.Fatalf("ACS = %d %q %q", r.code, r.loc, text(r.body))
 	}
@@ -175,7 +174,47 @@ func TestSAMLThroughTheRealProvider(t *testing.T) {
 		t.Fatalf("bob is %s after the SSO sign-in, want active", m.Status())
 	}
 	// The same response posted again is refused (replay).
-	if r := e.browser().post(acs, form, "Origin", idpOrigin, "Sec-Fetch-Site", "cross-site"); r.code == http.StatusSeeOther {
+	if r := b.crossSitePost(acs, form, idpOrigin); r.code == http.StatusSeeOther {
 		t.Fatal("a replayed SAMLResponse signed in")
 	}
+
+	// Login CSRF: a response the IdP made for the attacker's browser, posted
+	// by the victim's browser (a hidden form on the attacker's page), does
+	// not sign the victim in as the attacker.
+	attacker, victim := e.browser(), e.browser()
+	acs, form = p.signIn(attacker.post("/login", url.Values{"identifier": {"bob@acme.example"}}), "bob@acme.example")
+	r = victim.crossSitePost(acs, form, "https://attacker.example")
+	if r.code != http.StatusForbidden || !strings.Contains(text(r.body), "started in another browser") || strings.Contains(strings.Join(r.h.Values("Set-Cookie"), " "), "idb_session") {
+		t.Fatalf("response of another browser's flow = %d %q %q", r.code, text(r.body), r.h.Values("Set-Cookie"))
+	}
+	if r := victim.get("/account"); r.code == http.StatusOK {
+		t.Fatal("the victim's browser is signed in after posting another browser's SAMLResponse")
+	}
+}
+
+// crossSitePost posts a form as a browser does when another site's page
+// (the IdP's) submits it: with the cookies that go cross-site, the flows'
+// binding cookies (SameSite=None on https), and not the session cookie
+// (SameSite=Lax). Cookies set by the answer are kept.
+func (b *browser) crossSitePost(target string, form url.Values, origin string) resp {
+	b.e.t.Helper()
+	u, _ := url.Parse(b.url(target))
+	req, _ := http.NewRequest(http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	for _, c := range b.c.Jar.Cookies(u) {
+		if strings.Contains(c.Name, "idbridge_flow_") {
+			req.AddCookie(c)
+		}
+	}
+	client := &http.Client{CheckRedirect: b.c.CheckRedirect}
+	res, err := client.Do(req)
+	if err != nil {
+		b.e.t.Fatalf("POST %s: %v", u, err)
+	}
+	defer res.Body.Close()
+	b.c.Jar.SetCookies(u, res.Cookies())
+	body, _ := io.ReadAll(res.Body)
+	return resp{code: res.StatusCode, body: string(body), loc: res.Header.Get("Location"), h: res.Header}
 }

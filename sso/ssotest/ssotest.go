@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -196,4 +197,21 @@ func StartSP[P interface{ Mount(chi.Router) }](t testing.TB, build func(base str
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return p, base
+}
+
+// Browser is a cookie jar holding what a provider's Start set on w, as the
+// browser that started the flow would (the flow's binding cookie), for the
+// site at base.
+func Browser(t testing.TB, w *httptest.ResponseRecorder, base string) *cookiejar.Jar {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar.SetCookies(u, w.Result().Cookies())
+	return jar
 }
