@@ -170,16 +170,17 @@ func (w *Web) loginPassword(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.OrgName = org.Name
-		if org.SSOEnabled {
-			p.Error = org.Name + " signs in through SSO: enter your company domain to continue with your identity provider."
-			p.Title, p.Identifier = "Sign in", email
-			w.render(rw, r, http.StatusConflict, "login", p)
-			return
-		}
 	}
+	// That the org signs in through SSO is said by the store, and only to
+	// the right password: until then every email gets the same answers.
 	acc, err := w.st.PasswordSignIn(r.Context(), p.OrgID, email, r.PostFormValue("password"))
 	if errors.Is(err, store.ErrBusy) {
 		w.holdRejected(r)
+	}
+	if store.RuleOf(err) == store.RulePasswordSignIn { // back to the domain form, to the IdP
+		p.Title, p.Identifier = "Sign in", email
+		w.fail(rw, r, "login", p, err)
+		return
 	}
 	if err != nil {
 		w.fail(rw, r, "password", p, err)
