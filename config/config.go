@@ -42,6 +42,11 @@ type Config struct {
 	// and OIDC discovery be fetched from loopback and private addresses.
 	AllowPrivateMetadata bool
 
+	// SupportContact (IDBRIDGE_SUPPORT_CONTACT) is how people reach platform
+	// support, an email address or an https URL: the "Forgot your
+	// username?" page shows it.
+	SupportContact string
+
 	SMTP SMTP
 
 	ShutdownTimeout time.Duration // IDBRIDGE_SHUTDOWN_TIMEOUT
@@ -181,6 +186,7 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("log_level", c.LogLevel),
 		slog.String("secret_key", c.SecretKey.String()),
 		slog.Bool("allow_private_metadata", c.AllowPrivateMetadata),
+		slog.String("support_contact", c.SupportContact),
 		slog.String("smtp_host", c.SMTP.Host),
 		slog.Int("smtp_port", c.SMTP.Port),
 		slog.String("smtp_username", c.SMTP.Username),
@@ -215,6 +221,7 @@ func vars(c *Config) []variable {
 	hostSet, hostGet := str(&c.SMTP.Host)
 	userSet, userGet := str(&c.SMTP.Username)
 	fromSet, fromGet := str(&c.SMTP.From)
+	supportSet, supportGet := str(&c.SupportContact)
 	return []variable{
 		v("IDBRIDGE_ADDR", "addr", "HTTP listen address (host:port)", addrSet, addrGet),
 		v("IDBRIDGE_BASE_URL", "base-url", "public base URL (default http://<addr>)", baseSet, baseGet),
@@ -237,6 +244,7 @@ func vars(c *Config) []variable {
 				return nil
 			},
 			func() string { return strconv.FormatBool(c.AllowPrivateMetadata) }),
+		v("IDBRIDGE_SUPPORT_CONTACT", "support-contact", "how people reach support (an email address or https URL), shown to those who forgot their username", supportSet, supportGet),
 		v("IDBRIDGE_SMTP_HOST", "smtp-host", "SMTP server; empty = write mail to files and log it", hostSet, hostGet),
 		v("IDBRIDGE_SMTP_PORT", "smtp-port", "SMTP port",
 			func(s string) error {

@@ -216,6 +216,10 @@ func TestValidateProblems(t *testing.T) {
 		{"from unchecked without smtp host", func(c *Config) { c.SMTP.From = "" }, nil},
 		{"smtp host with port", func(c *Config) { c.SMTP.Host = "mail:25" },
 			[]string{`IDBRIDGE_SMTP_HOST: must be a host name or IP address without port, got "mail:25"`}},
+		{"support email", func(c *Config) { c.SupportContact = "help@example.com" }, nil},
+		{"support url", func(c *Config) { c.SupportContact = "https://help.example.com/idbridge" }, nil},
+		{"support neither", func(c *Config) { c.SupportContact = "call Bob" },
+			[]string{`IDBRIDGE_SUPPORT_CONTACT: must be an email address or an https:// URL, got "call Bob"`}},
 		{"zero shutdown", func(c *Config) { c.ShutdownTimeout = 0 },
 			[]string{"IDBRIDGE_SHUTDOWN_TIMEOUT: must be positive, got 0s"}},
 	}

@@ -62,6 +62,12 @@ func (c Config) Validate() error {
 		bad("IDBRIDGE_SECRET_KEY", "must be at least 32 characters (for example: openssl rand -base64 32)")
 	}
 
+	if sc := c.SupportContact; sc != "" {
+		if _, err := mail.ParseAddress(sc); err != nil && !strings.HasPrefix(sc, "https://") {
+			bad("IDBRIDGE_SUPPORT_CONTACT", "must be an email address or an https:// URL, got %q", sc)
+		}
+	}
+
 	c.SMTP.validate(bad)
 
 	if c.ShutdownTimeout <= 0 {

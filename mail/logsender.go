@@ -11,9 +11,11 @@ import (
 
 // LogSender is the development Sender, used when no SMTP host is
 // configured: it writes each message to <dataDir>/mail/<timestamp>-<id>.eml
-// (mode 0600) and logs it, body included, so the person trying idbridge can
-// open the links a newcomer would receive. The body uses 8bit transfer
-// encoding so that long links are not folded as quoted-printable would.
+// (mode 0600, in a 0700 directory) and logs the recipient, the subject and
+// the file's path, never the body: its links (invitations, password resets)
+// are live secrets, and logs travel further than the data directory. The
+// person trying idbridge opens the file to follow a link. The body uses 8bit
+// transfer encoding so that long links are not folded as quoted-printable would.
 type LogSender struct {
 	Dir    string // where .eml files go
 	From   string // default From
@@ -62,6 +64,6 @@ func (s *LogSender) Send(ctx context.Context, m Message) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	logger.InfoContext(ctx, "mail.written", "to", m.To, "subject", m.Subject, "path", path, "body", m.Text)
+	logger.InfoContext(ctx, "mail.written", "to", m.To, "subject", m.Subject, "path", path)
 	return nil
 }

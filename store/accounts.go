@@ -30,34 +30,62 @@ var ErrBadCredentials = fmt.Errorf("%w: wrong email or password", ErrUnauthentic
 
 // PasswordSignIn checks an email and password (rules 10 and 11). orgID, when
 // set, is the org the person signs in to; the account must be an enabled member.
-// Each wrong password counts; the fifth in a row locks the account.
+//
+// Each attempt is counted before its password is hashed, in a transaction
+// that locks the account's row: at most MaxFailedAttempts wrong passwords in a
+// row are ever checked, however many arrive at once; the one counted fifth
+// locks the account, and every later attempt, right password included, gets
+// the lockout answer at once. An email without an account is counted the same
+// way, so until a password is proven the answers (wrong password, lockout)
+// do not tell whether an account exists; what only its owner may learn (the
+// org signs in through SSO) is said after the password is proven. An account
+// without a password answers as a wrong password.
 func (s *Store) PasswordSignIn(ctx context.Context, orgID, email, password string) (Account, error) {
+	email = strings.TrimSpace(email)
+	key := signInFailureKey(email)
 	var acc Account
-	var orgs []Org
-	err := s.read(ctx, func(tx Tx) error {
-		var err error
-		if acc, err = tx.AccountByEmail(ctx, strings.TrimSpace(email), LockNone); err != nil {
+	var known bool
+	var attempt int // this attempt's number among the failures in a row; 0: refused
+	err := s.write(ctx, func(tx Tx, now time.Time) error {
+		acc, known, attempt = Account{}, false, 0
+		a, err := tx.AccountByEmail(ctx, email, LockUpdate)
+		if isNotFound(err) {
+			attempt, err = tx.ReserveSignInFailure(ctx, key, MaxFailedAttempts, now)
+			if isNotFound(err) { // MaxFailedAttempts already counted
+				return nil
+			}
 			return err
 		}
-		orgs, err = tx.AccountOrgs(ctx, acc.ID, LockNone)
-		return err
-	})
-	if isNotFound(err) {
-		// The same work and the same answer as a real check, busy included.
-		if _, err := s.VerifyPassword(ctx, "", password); err != nil {
-			return Account{}, err
+		if err != nil {
+			return err
 		}
-		return Account{}, ErrBadCredentials
-	}
+		acc, known = a, true
+		if a.LockedAt != nil || a.FailedAttempts >= MaxFailedAttempts {
+			return nil
+		}
+		a.FailedAttempts++
+		attempt = a.FailedAttempts
+		return tx.UpdateAccount(ctx, a)
+	})
 	if err != nil {
 		return Account{}, err
 	}
-	if err := CanSignInWithPassword(acc, orgs); err != nil {
-		return Account{}, err
+	if attempt == 0 {
+		return Account{}, errLockedOut
 	}
+	// No account or no password (""): the same work, never a match.
 	ok, err := s.VerifyPassword(ctx, acc.PasswordHash, password)
 	if err != nil {
+		// Not checked (busy, or the client left): not counted.
+		s.releaseSignInAttempt(ctx, known, acc.ID, key)
 		return Account{}, err
+	}
+	ok = ok && known
+	if !ok && attempt < MaxFailedAttempts {
+		return Account{}, ErrBadCredentials
+	}
+	if !known {
+		return Account{}, errLockedOut
 	}
 	var result error
 	err = s.write(ctx, func(tx Tx, now time.Time) error {
@@ -66,34 +94,41 @@ func (s *Store) PasswordSignIn(ctx context.Context, orgID, email, password strin
 		if err != nil {
 			return err
 		}
-		if a.PasswordHash != acc.PasswordHash { // changed while we hashed
-			ok = false
-		}
-		if ok && a.LockedAt != nil {
-			result = CanSignInWithPassword(a, nil)
+		ok := ok && a.PasswordHash == acc.PasswordHash // not changed while we hashed
+		if ok && a.LockedAt != nil {                   // locked by the attempts counted after this one
+			result = errLockedOut
 			return nil
 		}
+		var orgs []Org
+		if ok {
+			if orgs, err = tx.AccountOrgs(ctx, a.ID, LockNone); err != nil {
+				return err
+			}
+		}
 		if ok && orgID != "" {
-			m, err := tx.GetMembership(ctx, orgID, a.ID, LockNone)
-			if err != nil || m.Disabled {
-				ok = false
+			ok, orgs = false, orgOf(orgs, orgID)
+			if len(orgs) == 1 {
+				m, err := tx.GetMembership(ctx, orgID, a.ID, LockNone)
+				ok = err == nil && !m.Disabled
 			}
 		}
 		if !ok {
-			a.FailedAttempts++
 			result = ErrBadCredentials
-			if a.FailedAttempts >= MaxFailedAttempts && a.LockedAt == nil {
-				a.LockedAt = &now
-				if err := audit(ctx, tx, now, SystemActor, "", "account.lock", "account", a.ID, nil, map[string]int{"failedAttempts": a.FailedAttempts}); err != nil {
-					return err
-				}
-				// The attempt that locks already tells the person how to get back in.
-				result = CanSignInWithPassword(a, nil)
+			if a.FailedAttempts < MaxFailedAttempts || a.LockedAt != nil {
+				return nil // a success meanwhile started the count again
 			}
-			a.UpdatedAt = now
+			a.LockedAt, a.UpdatedAt = &now, now
+			// The attempt that locks already tells the person how to get back in.
+			result = errLockedOut
+			if err := audit(ctx, tx, now, SystemActor, "", "account.lock", "account", a.ID, nil, map[string]int{"failedAttempts": a.FailedAttempts}); err != nil {
+				return err
+			}
 			return tx.UpdateAccount(ctx, a)
 		}
-		a.FailedAttempts = 0
+		a.FailedAttempts = 0 // the password is proven
+		if result = CanSignInWithPassword(a, orgs); result != nil {
+			return tx.UpdateAccount(ctx, a)
+		}
 		a.UpdatedAt = now
 		if err := tx.UpdateAccount(ctx, a); err != nil {
 			return err
@@ -111,6 +146,40 @@ func (s *Store) PasswordSignIn(ctx context.Context, orgID, email, password strin
 		return Account{}, result
 	}
 	return acc, nil
+}
+
+// errLockedOut is rule 10's answer to a locked account, and to an email
+// without an account after as many failures.
+var errLockedOut = CanSignInWithPassword(Account{LockedAt: new(time.Time)}, nil)
+
+// signInFailureKey is what counts the failures of an email without an account.
+func signInFailureKey(email string) []byte { return HashSecret(strings.ToLower(email)) }
+
+// orgOf is the org of orgs with id orgID, as a list of one, or none.
+func orgOf(orgs []Org, orgID string) []Org {
+	for _, o := range orgs {
+		if o.ID == orgID {
+			return []Org{o}
+		}
+	}
+	return nil
+}
+
+// releaseSignInAttempt takes back the count of an attempt whose password was
+// never checked, even when its client has left.
+func (s *Store) releaseSignInAttempt(ctx context.Context, known bool, accountID string, key []byte) {
+	ctx = context.WithoutCancel(ctx)
+	_ = s.write(ctx, func(tx Tx, now time.Time) error {
+		if !known {
+			return tx.ReleaseSignInFailure(ctx, key)
+		}
+		a, err := tx.GetAccount(ctx, accountID, LockUpdate)
+		if err != nil || a.LockedAt != nil || a.FailedAttempts == 0 {
+			return err
+		}
+		a.FailedAttempts--
+		return tx.UpdateAccount(ctx, a)
+	})
 }
 
 // ChangePassword sets a new password after checking the current one; the new

@@ -100,6 +100,16 @@ type Tx interface {
 	AccountByEmail(ctx context.Context, email string, lock Lock) (Account, error)
 	// UpdateAccount writes every field of a.
 	UpdateAccount(ctx context.Context, a Account) error
+	// ReserveSignInFailure counts one failed password sign-in of an email
+	// without an account (key: SHA-256 of the folded email) unless max are
+	// counted already; it returns the count, or ErrNotFound when max were.
+	ReserveSignInFailure(ctx context.Context, key []byte, max int, now time.Time) (int, error)
+	// ReleaseSignInFailure takes one count back (an attempt never checked).
+	ReleaseSignInFailure(ctx context.Context, key []byte) error
+	// GetSetting reads a setting of the service (ErrNotFound when unset).
+	GetSetting(ctx context.Context, name string) (string, error)
+	// PutSetting writes a setting of the service.
+	PutSetting(ctx context.Context, name, value string, now time.Time) error
 
 	// InsertMembership conflicts with "membership" when the account is already a member.
 	InsertMembership(ctx context.Context, m Membership) error

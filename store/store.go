@@ -50,6 +50,7 @@ type Store struct {
 	opt      Options
 	hashSem  chan struct{}
 	hashWait atomic.Int64 // password checks waiting for a hashSem slot
+	checks   atomic.Int64 // password checks done (PasswordChecks)
 
 	touchMu    sync.Mutex
 	tokenTouch map[string]time.Time // SCIM token id -> last recorded use, this process

@@ -58,7 +58,7 @@ func (w *Web) accountName(rw http.ResponseWriter, r *http.Request) {
 			if verr != nil {
 				p = page{Title: "Your account"}
 			}
-			p.GivenName, p.FamilyName = given, family
+			p.GivenName, p.FamilyName, p.ErrorAt = given, family, "name"
 			w.fail(rw, r, "account", p, err)
 			return
 		}
@@ -82,6 +82,7 @@ func (w *Web) accountPassword(rw http.ResponseWriter, r *http.Request) {
 			if verr != nil {
 				p = page{Title: "Your account"}
 			}
+			p.ErrorAt = "password"
 			w.fail(rw, r, "account", p, err)
 			return
 		}

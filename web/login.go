@@ -33,12 +33,15 @@ func (w *Web) loginLookup(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := strings.TrimSpace(r.PostFormValue("identifier"))
-	p := page{Title: "Sign in", Identifier: id, ReturnTo: safeReturnTo(r.PostFormValue("return_to"))}
+	p := page{Title: "Sign in", Identifier: id, ReturnTo: safeReturnTo(r.PostFormValue("return_to")), ErrorAt: "identifier"}
 	if strings.Contains(id, "@") {
 		p.Email = id
+		p.Error = emailProblem(id)
 	}
 	if id == "" {
 		p.Error = "Enter your work email or your company's domain."
+	}
+	if p.Error != "" {
 		w.render(rw, r, http.StatusBadRequest, "login", p)
 		return
 	}
@@ -59,10 +62,11 @@ func (w *Web) loginLookup(rw http.ResponseWriter, r *http.Request) {
 		w.render(rw, r, http.StatusNotFound, "login", p)
 		return
 	case err != nil:
+		p.ErrorAt = ""
 		w.fail(rw, r, "login", p, err)
 		return
 	}
-	p.OrgID, p.OrgName = org.ID, org.Name
+	p.OrgID, p.OrgName, p.ErrorAt = org.ID, org.Name, ""
 	if !org.SSOEnabled {
 		p.Title = "Sign in with your password"
 		w.render(rw, r, http.StatusOK, "password", p)
@@ -158,6 +162,11 @@ func (w *Web) loginPassword(rw http.ResponseWriter, r *http.Request) {
 	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	p := page{Title: "Sign in with your password", Email: email, OrgID: r.PostFormValue("org"), ReturnTo: safeReturnTo(r.PostFormValue("return_to"))}
+	if p.Error = emailProblem(email); p.Error != "" {
+		p.ErrorAt = "email"
+		w.render(rw, r, http.StatusBadRequest, "password", p)
+		return
+	}
 	if ok, wait := w.signIn.allow(limitKeys(r, email)...); !ok {
 		w.holdRejected(r)
 		w.tooMany(rw, r, wait)
@@ -170,18 +179,26 @@ func (w *Web) loginPassword(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.OrgName = org.Name
-		if org.SSOEnabled {
-			p.Error = org.Name + " signs in through SSO: enter your company domain to continue with your identity provider."
-			p.Title, p.Identifier = "Sign in", email
-			w.render(rw, r, http.StatusConflict, "login", p)
-			return
-		}
 	}
+	// That the org signs in through SSO is said by the store, and only to
+	// the right password: until then every email gets the same answers.
 	acc, err := w.st.PasswordSignIn(r.Context(), p.OrgID, email, r.PostFormValue("password"))
 	if errors.Is(err, store.ErrBusy) {
 		w.holdRejected(r)
 	}
-	if err != nil {
+	if store.RuleOf(err) == store.RulePasswordSignIn { // back to the domain form, to the IdP
+		p.Title, p.Identifier = "Sign in", email
+		w.fail(rw, r, "login", p, err)
+		return
+	}
+	switch {
+	case store.RuleOf(err) == store.RuleLockout:
+		// The same page for every email: confirm it, get a link by email.
+		p.Title = "Confirm your email"
+		w.fail(rw, r, "locked", p, err)
+		return
+	case err != nil:
+		p.WrongPassword = errors.Is(err, store.ErrBadCredentials)
 		w.fail(rw, r, "password", p, err)
 		return
 	}
@@ -198,6 +215,32 @@ func (w *Web) loginPassword(rw http.ResponseWriter, r *http.Request) {
 	}
 	w.log.Info("web.sign_in", "method", "password", "org_id", orgID, "account_id", acc.ID)
 	http.Redirect(rw, r, orDefault(p.ReturnTo, "/account"), http.StatusSeeOther)
+}
+
+// emailProblem says what is wrong with an email typed into a form (rule 2:
+// at most 254 characters, ASCII only), or "" when nothing is.
+func emailProblem(email string) string {
+	_, err := store.NormalizeEmail(email)
+	var re *store.RuleError
+	if errors.As(err, &re) {
+		return re.Detail
+	}
+	if err != nil {
+		return "Enter an email address like jane@example.com."
+	}
+	return ""
+}
+
+// usernamePage is "Forgot your username?": what the username is, and how to
+// reach support.
+func (w *Web) usernamePage(rw http.ResponseWriter, r *http.Request) {
+	p := page{Title: "Forgot your username?"}
+	if c := w.opt.SupportContact; strings.Contains(c, "://") {
+		p.SupportURL = c
+	} else {
+		p.SupportEmail = c
+	}
+	w.render(rw, r, http.StatusOK, "username", p)
 }
 
 // passwordOrg picks the org a password sign-in without a company domain goes

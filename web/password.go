@@ -21,8 +21,11 @@ func (w *Web) forgot(rw http.ResponseWriter, r *http.Request) {
 	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	p := page{Title: "Forgot password", Email: email}
-	if email == "" {
+	if p.Error = emailProblem(email); email == "" {
 		p.Error = "Enter the email address you sign in with."
+	}
+	if p.Error != "" {
+		p.ErrorAt = "email"
 		w.render(rw, r, http.StatusBadRequest, "forgot", p)
 		return
 	}

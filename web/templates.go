@@ -18,9 +18,12 @@ var templateFS embed.FS
 
 // page is what every template may show; each uses the fields it needs.
 type page struct {
-	Title  string
-	Error  string
-	Notice string
+	Title string
+	Error string
+	// ErrorAt, when set, names the field or form Error belongs to: the page
+	// shows it there instead of at the top.
+	ErrorAt string
+	Notice  string
 	// Link and LinkText end a message page with where to go next.
 	Link, LinkText string
 
@@ -46,11 +49,17 @@ type page struct {
 	Warnings       []string
 
 	MinPassword int
+	MaxEmail    int
+
+	// WrongPassword adds the "never set a password?" hint to the password form.
+	WrongPassword bool
+	// SupportEmail or SupportURL: how to reach support (Options.SupportContact).
+	SupportEmail, SupportURL string
 }
 
 type pages struct{ byName map[string]*template.Template }
 
-var pageNames = []string{"login", "password", "choose", "message", "forgot", "setpassword", "account", "logout", "ssotest"}
+var pageNames = []string{"login", "password", "choose", "message", "forgot", "setpassword", "account", "logout", "ssotest", "locked", "username"}
 
 func mustPages() *pages {
 	ps := &pages{byName: map[string]*template.Template{}}
@@ -62,7 +71,7 @@ func mustPages() *pages {
 
 // render writes a page; a template error (a bug) becomes a plain 500.
 func (w *Web) render(rw http.ResponseWriter, r *http.Request, code int, name string, p page) {
-	p.MinPassword = store.MinPasswordLength
+	p.MinPassword, p.MaxEmail = store.MinPasswordLength, store.MaxEmailLength
 	t, ok := w.pages.byName[name]
 	var buf bytes.Buffer
 	err := fmt.Errorf("no template %q", name)

@@ -35,10 +35,15 @@ type Options struct {
 	MaxHeld    int
 	// Now is the clock of the rate limiters (default time.Now).
 	Now func() time.Time
+	// SupportContact is how people reach support, an email address or a
+	// URL, shown on the "Forgot your username?" page.
+	SupportContact string
 }
 
 // OptionsFrom takes the settings of the server's configuration.
-func OptionsFrom(cfg config.Config) Options { return Options{BaseURL: cfg.BaseURL} }
+func OptionsFrom(cfg config.Config) Options {
+	return Options{BaseURL: cfg.BaseURL, SupportContact: cfg.SupportContact}
+}
 
 // Web is the sign-in pages, the account page, the admin API and the
 // sso.Finisher of the protocol providers.
@@ -123,6 +128,7 @@ func (w *Web) Mount(r chi.Router) {
 		r.Post("/login", w.loginLookup)
 		r.Post("/login/password", w.loginPassword)
 		r.Post("/login/sso", w.loginSSO)
+		r.Get("/login/username", w.usernamePage)
 		r.Get("/logout", w.logoutPage)
 		r.Post("/logout", w.logout)
 		r.Get("/password/forgot", w.forgotPage)

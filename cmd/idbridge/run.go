@@ -7,14 +7,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/idbridge/idbridge/config"
-	"github.com/idbridge/idbridge/server"
 	"github.com/idbridge/idbridge/store"
+	"github.com/idbridge/idbridge/store/postgres"
+	"github.com/idbridge/idbridge/store/sqlite"
 )
 
 // env is what every command gets: the streams, the environment and the context.
@@ -140,19 +143,71 @@ func loadConfig(e env) (config.Config, error) {
 	return cfg, nil
 }
 
-// openStore opens the store the same way serve does, logging to stderr
-// at warn level so command output stays clean.
+// openStore opens the existing, migrated database of the configuration for
+// an operator command. It never creates one (only serve and migrate do): a
+// CLI run from another folder, or with another IDBRIDGE_DATA_DIR, would
+// otherwise make an empty database and answer "not found". Its links use
+// IDBRIDGE_BASE_URL when set, else the base URL serve recorded (linkBaseURL).
 func openStore(e env) (*store.Store, func(), error) {
 	cfg, err := loadConfig(e)
 	if err != nil {
 		return nil, nil, err
 	}
-	log := server.NewLogger(e.stderr, slog.LevelWarn)
-	st, err := server.OpenStore(e.ctx, cfg, log)
+	b, err := openExisting(e, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, func() { st.Backend().Close() }, nil
+	base, err := linkBaseURL(e, store.New(b, store.Options{}))
+	if err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	return store.New(b, store.Options{BaseURL: base}), func() { b.Close() }, nil
+}
+
+// openExisting opens the database cfg names and checks that it is migrated,
+// without creating or migrating anything.
+func openExisting(e env, cfg config.Config) (store.Backend, error) {
+	var b store.Backend
+	where := "PostgreSQL (IDBRIDGE_DATABASE_URL)"
+	if url := cfg.DatabaseURL.Reveal(); url != "" {
+		db, err := postgres.Open(e.ctx, url)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		b = db
+	} else {
+		path, err := filepath.Abs(filepath.Join(cfg.DataDir, "idbridge.db"))
+		if err != nil {
+			return nil, err
+		}
+		where = path
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s: start `idbridge serve` or run `idbridge migrate` first (or set IDBRIDGE_DATA_DIR or IDBRIDGE_DATABASE_URL as serve has them)", path)
+		}
+		db, err := sqlite.Open(e.ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		b = db
+	}
+	if err := b.Ready(e.ctx); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("database at %s is not ready (%v): start `idbridge serve` or run `idbridge migrate` first", where, err)
+	}
+	return b, nil
+}
+
+// errNoBaseURL refuses to make a link nobody could open.
+var errNoBaseURL = errors.New("no base URL for the links: start `idbridge serve` once (it records its IDBRIDGE_BASE_URL in the database), or set IDBRIDGE_BASE_URL to the server's public URL")
+
+// linkBaseURL is the base of the links the CLI's commands send: the
+// IDBRIDGE_BASE_URL given to the CLI, else the one serve recorded, else "".
+func linkBaseURL(e env, st *store.Store) (string, error) {
+	if u := strings.TrimRight(e.getenv("IDBRIDGE_BASE_URL"), "/"); u != "" {
+		return u, nil
+	}
+	return st.RecordedBaseURL(e.ctx)
 }
 
 // output prints v as JSON with --json, else as the text fn writes.

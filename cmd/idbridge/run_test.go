@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cli runs the real command line against a SQLite data dir of the test.
@@ -14,8 +20,14 @@ type cli struct {
 	env map[string]string
 }
 
+// newCLI makes the database (operator commands never do) and gives the
+// links a base URL, as the server's would.
 func newCLI(t *testing.T) *cli {
-	return &cli{t: t, env: map[string]string{"IDBRIDGE_DATA_DIR": t.TempDir(), "USER": "tester"}}
+	c := &cli{t: t, env: map[string]string{"IDBRIDGE_DATA_DIR": t.TempDir(), "USER": "tester", "IDBRIDGE_BASE_URL": "https://id.example"}}
+	if code, _, errs := c.run("migrate"); code != 0 {
+		t.Fatalf("idbridge migrate: exit %d, stderr %q", code, errs)
+	}
+	return c
 }
 
 func (c *cli) run(args ...string) (code int, stdout, stderr string) {
@@ -154,5 +166,84 @@ func TestHelpPrintsUsage(t *testing.T) {
 		if code != 0 || !(strings.Contains(out, "usage: idbridge org create") || strings.Contains(out, "IDBRIDGE_ADDR")) {
 			t.Fatalf("%v = exit %d, stdout %q; want 0 and the usage", args, code, out)
 		}
+	}
+}
+
+// Issue 8 item 21: run from another folder, an operator command refuses
+// instead of making an empty database; its links come from the base URL
+// serve recorded, not from the CLI's own default (http://127.0.0.1:8080).
+func TestCLINeedsServersDatabaseAndBaseURL(t *testing.T) {
+	dir := t.TempDir()
+	c := &cli{t: t, env: map[string]string{"IDBRIDGE_DATA_DIR": dir, "USER": "tester"}}
+	db := filepath.Join(dir, "idbridge.db")
+	for _, args := range [][]string{{"company", "list"}, {"user", "unlock", "--email", "a@b.example"}} {
+		code, _, errs := c.run(args...)
+		if code != 1 || !strings.Contains(errs, "no database at "+db+": start `idbridge serve` or run `idbridge migrate` first") {
+			t.Fatalf("%v without a database: exit %d, stderr %q", args, code, errs)
+		}
+	}
+	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("an operator command created %s (%v)", db, err)
+	}
+
+	// serve records its base URL at start; the CLI, configured without one,
+	// makes its invitation links from it.
+	c.env["IDBRIDGE_ADDR"] = "127.0.0.1:0"
+	c.env["IDBRIDGE_BASE_URL"] = "https://id.example:9443/"
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan int, 1)
+	go func() {
+		served <- run(ctx, []string{"serve"}, func(k string) string { return c.env[k] }, io.Discard, io.Discard)
+	}()
+	recorded := func() string {
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(db); err != nil {
+				continue
+			}
+			if st, done, err := openStore(env{ctx: context.Background(), getenv: func(k string) string { return map[string]string{"IDBRIDGE_DATA_DIR": dir}[k] }}); err == nil {
+				u, _ := st.RecordedBaseURL(context.Background())
+				done()
+				if u != "" {
+					return u
+				}
+			}
+		}
+		return ""
+	}()
+	stop()
+	if code := <-served; code != 0 || recorded != "https://id.example:9443" {
+		t.Fatalf("serve: exit %d, recorded base URL %q, want 0 and https://id.example:9443", code, recorded)
+	}
+	delete(c.env, "IDBRIDGE_BASE_URL")
+	delete(c.env, "IDBRIDGE_ADDR")
+	var company, org, member map[string]any
+	c.ok(&company, "company", "create", "--name", "Acme")
+	c.ok(&org, "org", "create", "--company", company["id"].(string), "--name", "Acme", "--domain", "acme.example")
+	c.ok(&member, "user", "add", "--org", org["id"].(string), "--email", "ada@acme.example", "--invite")
+	st, done, err := openStore(env{ctx: context.Background(), getenv: func(k string) string { return c.env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	ms, err := st.ListOutbox(context.Background(), "ada@acme.example")
+	if err != nil || len(ms) != 1 || !strings.Contains(ms[0].Body, "https://id.example:9443/invitation?token=") {
+		t.Fatalf("invitation = %v (%v), want a link on the recorded base URL", ms, err)
+	}
+}
+
+// With no base URL recorded and none given, an invitation is refused before
+// anything is written.
+func TestCLIRefusesLinksWithoutBaseURL(t *testing.T) {
+	c := newCLI(t)
+	delete(c.env, "IDBRIDGE_BASE_URL")
+	var company, org map[string]any
+	c.ok(&company, "company", "create", "--name", "Acme")
+	c.ok(&org, "org", "create", "--company", company["id"].(string), "--name", "Acme", "--domain", "acme.example")
+	code, _, errs := c.run("user", "add", "--org", org["id"].(string), "--email", "ada@acme.example", "--invite")
+	if code != 1 || !strings.Contains(errs, "no base URL for the links: start `idbridge serve` once") {
+		t.Fatalf("user add --invite without a base URL: exit %d, stderr %q", code, errs)
+	}
+	if code, _, errs := c.run("user", "unlock", "--email", "ada@acme.example"); code != 1 || !strings.Contains(errs, "not found") {
+		t.Fatalf("the refused member exists: exit %d, stderr %q", code, errs)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/idbridge/idbridge/config"
 	"github.com/idbridge/idbridge/server"
@@ -19,6 +20,10 @@ func cmdServe(e env, args []string) error {
 		return err
 	}
 	defer st.Backend().Close()
+	// The operator CLI builds its links from this URL (see openStore).
+	if err := st.RecordBaseURL(e.ctx, cfg.BaseURL); err != nil {
+		return fmt.Errorf("record the base URL: %w", err)
+	}
 	return server.New(cfg, st, log, nil).Run(e.ctx, nil)
 }
 
@@ -27,12 +32,15 @@ func cmdMigrate(e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	st, closeStore, err := openStore(e)
+	cfg, err := loadConfig(e)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
+	st, err := server.OpenStore(e.ctx, cfg, server.NewLogger(e.stderr, slog.LevelWarn)) // creates and migrates
+	if err != nil {
+		return err
+	}
+	st.Backend().Close()
 	fmt.Fprintln(e.stdout, "migrations applied")
-	_ = st
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -33,6 +34,11 @@ func cmdUserAdd(e env, args []string) error {
 		return err
 	}
 	defer done()
+	if *invite {
+		if base, err := linkBaseURL(e, st); err != nil || base == "" {
+			return cmp.Or(err, errNoBaseURL)
+		}
+	}
 	m, err := st.CreateMember(e.ctx, supportActor(e), *org, store.NewMember{Email: *email, GivenName: *given, FamilyName: *family,
 		UserType: store.UserType(*userType), Invite: *invite})
 	if err != nil {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"github.com/idbridge/idbridge/store"
 )
@@ -63,4 +64,36 @@ func (t *Tx) UpdateAccount(ctx context.Context, a store.Account) error {
 		updated_at = $10 WHERE id = $1`,
 		a.ID, a.Email, a.GivenName, a.FamilyName, a.PasswordHash, pwCompany, t.optTime(a.ActivatedAt), a.FailedAttempts,
 		t.optTime(a.LockedAt), t.time(a.UpdatedAt))
+}
+
+// ReserveSignInFailure counts a failure of an email without an account, in
+// one statement: concurrent attempts each get their own count, and none once
+// max is reached.
+func (t *Tx) ReserveSignInFailure(ctx context.Context, key []byte, max int, now time.Time) (int, error) {
+	var n int
+	err := t.c.QueryRow(ctx, `INSERT INTO signin_failures (email_hash, failed_attempts, updated_at) VALUES ($1, 1, $3)
+		ON CONFLICT (email_hash) DO UPDATE SET failed_attempts = signin_failures.failed_attempts + 1, updated_at = $3
+		WHERE signin_failures.failed_attempts < $2 RETURNING failed_attempts`, key, max, t.time(now)).Scan(&n)
+	return n, t.err("reserve sign-in failure", err)
+}
+
+// ReleaseSignInFailure takes one count back.
+func (t *Tx) ReleaseSignInFailure(ctx context.Context, key []byte) error {
+	_, err := t.exec(ctx, "release sign-in failure", `UPDATE signin_failures SET failed_attempts = failed_attempts - 1
+		WHERE email_hash = $1 AND failed_attempts > 0`, key)
+	return err
+}
+
+// GetSetting reads one setting.
+func (t *Tx) GetSetting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := t.c.QueryRow(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+	return v, t.err("get setting", err)
+}
+
+// PutSetting writes one setting.
+func (t *Tx) PutSetting(ctx context.Context, name, value string, now time.Time) error {
+	_, err := t.exec(ctx, "put setting", `INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET value = $2, updated_at = $3`, name, value, t.time(now))
+	return err
 }

@@ -15,6 +15,8 @@ var raceTests = []test{
 	{name: "race_create_same_email_one_org", fn: testRaceCreateOneOrg},
 	{name: "race_enable_sso_vs_change_email", fn: testRaceSSOvsEmail},
 	{name: "race_parallel_wrong_passwords", fn: testRaceWrongPasswords},
+	{name: "race_lockout_checks_five_passwords", fn: testRaceLockoutChecksFive},
+	{name: "race_busy_sign_in_not_counted", fn: testRaceBusyNotCounted},
 	{name: "race_admins_demote_each_other", fn: testRaceAdmins},
 	{name: "race_invitation_link_used_twice", fn: testRaceInvitation},
 	{name: "race_group_member_adds_and_rename", fn: testRaceGroupMemberAdds},
@@ -282,4 +284,116 @@ func testRaceInvitation(e *env) {
 			e.Errorf("round %d: the winner's password does not work: %v", round, err)
 		}
 	}
+}
+
+// testRaceLockoutChecksFive: 20 wrong passwords at once, for an account and
+// for an email without one. Each attempt is counted before its hash, so
+// exactly five passwords are checked; after them every answer is the same
+// lockout, the right password's included, for both (rules 10, and the
+// answers do not tell which email has an account).
+func testRaceLockoutChecksFive(e *env) {
+	tn := e.tenant()
+	pw := password()
+	m := e.member(tn.ID, withPassword(pw))
+	var lockout string
+	for _, addr := range []string{m.Account.Email, email("nobody")} {
+		wrong := func() error {
+			_, err := e.s.PasswordSignIn(e.ctx, tn.ID, addr, "wrong-password")
+			return err
+		}
+		fns := make([]func() error, 20)
+		for i := range fns {
+			fns[i] = wrong
+		}
+		before := e.s.PasswordChecks()
+		bad, locked := 0, 0
+		for i, err := range race(fns...) {
+			switch {
+			case errors.Is(err, store.ErrBadCredentials):
+				bad++
+			case store.RuleOf(err) == store.RuleLockout:
+				locked++
+				if lockout == "" {
+					lockout = err.Error()
+				}
+				if err.Error() != lockout {
+					e.Errorf("%s: attempt %d: %q, want the one lockout answer %q", addr, i, err, lockout)
+				}
+			default:
+				e.Errorf("%s: attempt %d: %v, want wrong password or lockout", addr, i, err)
+			}
+		}
+		if n := e.s.PasswordChecks() - before; n != store.MaxFailedAttempts {
+			e.Errorf("%s: %d passwords checked for 20 parallel attempts, want %d", addr, n, store.MaxFailedAttempts)
+		}
+		if bad != store.MaxFailedAttempts-1 || locked != 20-bad {
+			e.Errorf("%s: %d wrong-password and %d lockout answers, want %d and %d", addr, bad, locked, store.MaxFailedAttempts-1, 21-store.MaxFailedAttempts)
+		}
+		before = e.s.PasswordChecks()
+		_, err := e.s.PasswordSignIn(e.ctx, tn.ID, addr, pw)
+		if err == nil || err.Error() != lockout {
+			e.Errorf("%s: the right password after the lockout: %v, want %q", addr, err, lockout)
+		}
+		if n := e.s.PasswordChecks() - before; n != 0 {
+			e.Errorf("%s: %d passwords checked after the lockout, want none", addr, n)
+		}
+	}
+	acc := must(e.s.GetAccount(e.ctx, m.Account.ID))(e)
+	if acc.FailedAttempts != store.MaxFailedAttempts || acc.LockedAt == nil {
+		e.Errorf("FailedAttempts %d, locked %v; want %d and locked", acc.FailedAttempts, acc.LockedAt != nil, store.MaxFailedAttempts)
+	}
+	if n := len(e.auditWhere(func(a store.AuditEntry) bool { return a.TargetID == m.Account.ID && a.Action == "account.lock" })); n != 1 {
+		e.Errorf("account.lock audited %d times, want 1", n)
+	}
+}
+
+// testRaceBusyNotCounted: a sign-in answered "busy" (the hashing queue is
+// full) never had its password checked, so it does not count towards the
+// lockout, for an account or an email without one.
+func testRaceBusyNotCounted(e *env) {
+	// Real argon2id costs (the dummy hash of unknown emails has them too) and
+	// one slot with one waiter: most of the attempts below find the queue full.
+	s := store.New(e.b, store.Options{BaseURL: BaseURL, Now: e.clock.Now, HashConcurrency: 1, HashQueue: 1})
+	tn := e.tenant()
+	var addrs []string
+	var known []store.Member
+	for range 3 {
+		m := must(s.CreateMember(e.ctx, support, tn.ID, store.NewMember{Email: email("busy"), Password: password()}))(e)
+		known = append(known, m)
+		addrs = append(addrs, m.Account.Email)
+	}
+	for range 9 {
+		addrs = append(addrs, email("nobody"))
+	}
+	fns := make([]func() error, len(addrs))
+	for i, addr := range addrs {
+		fns[i] = func() error { _, err := s.PasswordSignIn(e.ctx, tn.ID, addr, "wrong-password"); return err }
+	}
+	busy := 0
+	for i, err := range race(fns...) {
+		switch {
+		case errors.Is(err, store.ErrBadCredentials):
+			continue
+		case !errors.Is(err, store.ErrBusy):
+			e.Errorf("%s: %v, want wrong password or busy", addrs[i], err)
+			continue
+		}
+		busy++
+		if i < len(known) {
+			if acc := must(e.s.GetAccount(e.ctx, known[i].Account.ID))(e); acc.FailedAttempts != 0 {
+				e.Errorf("%s: FailedAttempts %d after a busy answer, want 0", addrs[i], acc.FailedAttempts)
+			}
+			continue
+		}
+		if busy > len(known)+2 { // two emails without an account are enough (each check below costs a real hash)
+			continue
+		}
+		// Counted, its fifth failure would be the fourth below.
+		for n := range store.MaxFailedAttempts - 1 {
+			if _, err := e.s.PasswordSignIn(e.ctx, tn.ID, addrs[i], "wrong-password"); !errors.Is(err, store.ErrBadCredentials) {
+				e.Errorf("%s: failure %d after a busy answer: %v, want wrong password", addrs[i], n+1, err)
+			}
+		}
+	}
+	e.Logf("%d of %d attempts answered busy", busy, len(addrs))
 }

@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/idbridge/idbridge/store"
@@ -14,6 +17,7 @@ var signInTests = []test{
 	{name: "rule10_support_unlock", fn: testUnlock},
 	{name: "rule11_password_sign_in_and_sso", fn: testRule11},
 	{name: "password_sign_in_scoped_to_org", fn: testSignInOrg},
+	{name: "password_sign_in_answers_hide_accounts", fn: testSignInAnswersHideAccounts},
 }
 
 func testRule9(e *env) {
@@ -290,5 +294,51 @@ func testSignInOrg(e *env) {
 	e.wantIs(err, store.ErrBadCredentials, "an unknown email")
 	if d := must(e.s.GetMemberDetails(e.ctx, tn.ID, m.Account.ID))(e); len(d.SignIns) != 0 {
 		e.Errorf("refused sign-ins were recorded: %+v", d.SignIns)
+	}
+}
+
+// testSignInAnswersHideAccounts: until a password is proven, an email
+// without an account, an account with a password, one without (SSO only)
+// and one whose orgs all sign in through SSO get the same answers, attempt
+// after attempt, lockout included; that the org signs in through SSO is said
+// only to the right password.
+func testSignInAnswersHideAccounts(e *env) {
+	tn := e.tenant()
+	pw := password()
+	type people struct{ ssoPW, noPW, fresh store.Member }
+	byOrg := map[string]people{}
+	for _, orgID := range []string{tn.ID, ""} {
+		byOrg[orgID] = people{e.member(tn.ID, withPassword(pw)), e.member(tn.ID), e.member(tn.ID, withPassword(pw))}
+	}
+	e.enableSSO(tn)
+	answers := func(orgID, addr string) []string {
+		var out []string
+		for range store.MaxFailedAttempts + 2 {
+			_, err := e.s.PasswordSignIn(e.ctx, orgID, addr, "wrong-password")
+			out = append(out, fmt.Sprint(err))
+		}
+		return out
+	}
+	for orgID, p := range byOrg {
+		want := answers(orgID, email("nobody"))
+		if last := want[len(want)-1]; want[0] != store.ErrBadCredentials.Error() || want[store.MaxFailedAttempts-1] != last || !strings.Contains(last, "locked") {
+			e.Errorf("answers to an unknown email: %q, want wrong password, then the lockout from the fifth", want)
+		}
+		for name, addr := range map[string]string{"an SSO account with a password": p.ssoPW.Account.Email, "an account without a password": p.noPW.Account.Email} {
+			if got := answers(orgID, addr); !slices.Equal(got, want) {
+				e.Errorf("org %q: %s answers\n%q\nwant, as for an unknown email,\n%q", orgID, name, got, want)
+			}
+		}
+		// The right password after the lockout: still the lockout.
+		_, err := e.s.PasswordSignIn(e.ctx, orgID, p.ssoPW.Account.Email, pw)
+		if fmt.Sprint(err) != want[len(want)-1] {
+			e.Errorf("the right password of a locked SSO account: %v, want %q", err, want[len(want)-1])
+		}
+		// Proven: now the person learns where to sign in.
+		before := e.snap([]string{tn.ID}, p.fresh.Account.ID)
+		_, err = e.s.PasswordSignIn(e.ctx, orgID, p.fresh.Account.Email, pw)
+		e.wantRule(err, store.RulePasswordSignIn, "the right password, every org on SSO")
+		e.wantDetail(err, tn.Name+" signs in through SSO")
+		e.unchanged(before, "a proven password refused by rule 11")
 	}
 }

@@ -36,7 +36,7 @@ var parallelTests = concat(orgTests, memberTests, listTests, emailTests, accessT
 	signInTests, ssoTests, ssoFlowTests, sessionTests, groupTests, tokenTests, auditTests, scimTests, crossCompanyTests)
 
 // serialTests run one at a time: the outbox claims and the races.
-var serialTests = concat(outboxTests, raceTests)
+var serialTests = concat(outboxTests, raceTests, settingsTests)
 
 func concat(lists ...[]test) []test {
 	var out []test
