@@ -157,6 +157,12 @@ type Tx interface {
 	// MemberByEmail matches the email case-insensitively, in one org.
 	MemberByEmail(ctx context.Context, orgID, email string) (Member, error)
 	MemberByExternalID(ctx context.Context, orgID, externalID string) (Member, error)
+	// LastSignIns returns the latest sign-in time in the org of each of
+	// accountIDs that signed in there.
+	LastSignIns(ctx context.Context, orgID string, accountIDs []string) (map[string]time.Time, error)
+	// GroupNamesOf returns the display names of the org's groups each of
+	// accountIDs belongs to, ordered by name (case-insensitively).
+	GroupNamesOf(ctx context.Context, orgID string, accountIDs []string) (map[string][]string, error)
 	// ListMembers returns one page and the total count matching q, and, when
 	// more rows follow the page, the cursor of its last row (else nil).
 	ListMembers(ctx context.Context, orgID string, q MemberQuery) ([]Member, int, *MemberCursor, error)

@@ -281,6 +281,27 @@ func decodeCursor(s string, q MemberQuery) (MemberCursor, error) {
 	return c, nil
 }
 
+// MemberExtras are the columns of an export beyond the member's own rows.
+type MemberExtras struct {
+	// Groups are the display names of each account's groups in the org.
+	Groups map[string][]string
+	// LastSignIn is each account's latest sign-in in the org (absent: never).
+	LastSignIn map[string]time.Time
+}
+
+// GetMemberExtras returns the groups and last sign-in of several members of
+// an org (a page of an export), in two statements.
+func (s *Store) GetMemberExtras(ctx context.Context, orgID string, accountIDs []string) (x MemberExtras, err error) {
+	err = s.read(ctx, func(tx Tx) error {
+		if x.Groups, err = tx.GroupNamesOf(ctx, orgID, accountIDs); err != nil {
+			return err
+		}
+		x.LastSignIn, err = tx.LastSignIns(ctx, orgID, accountIDs)
+		return err
+	})
+	return x, err
+}
+
 // MemberDetails is the admin side panel: the member, their groups and last two sign-ins.
 type MemberDetails struct {
 	Member     Member

@@ -34,6 +34,7 @@ func (w *Web) adminRoutes(r chi.Router) {
 	r.Get("/users", w.apiListUsers)
 	r.Post("/users", w.apiCreateUser)
 	r.Post("/users/bulk", w.apiBulkUpdate)
+	r.Get("/users/export.xlsx", w.apiExportUsers)
 	r.Get("/users/{id}", w.apiGetUser)
 	r.Patch("/users/{id}", w.apiUpdateUser)
 	r.Delete("/users/{id}", w.apiRemoveUser)

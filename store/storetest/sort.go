@@ -179,3 +179,36 @@ func (e *env) pagesFrom(orgID string, q store.MemberQuery, cursor string) ([]str
 	}
 	return got, n
 }
+
+func testMemberExtras(e *env) {
+	tn, ms, signedIn := e.sortedMembers()
+	other := e.tenant()
+	a := ms[0].Account.ID
+	for _, name := range []string{"zeta", "Alpha"} {
+		must(e.s.CreateGroup(e.ctx, tn.Actor, tn.ID, store.NewGroup{DisplayName: name + rnd(),
+			Members: []store.GroupMember{{AccountID: a, Role: store.GroupRoleMember}}}))(e)
+	}
+	// Another org's groups and sign-ins of the same people never show.
+	must(e.s.CreateMember(e.ctx, support, other.ID, store.NewMember{Email: ms[0].Account.Email}))(e)
+	must(e.s.CreateGroup(e.ctx, other.Actor, other.ID, store.NewGroup{DisplayName: "Other",
+		Members: []store.GroupMember{{AccountID: a, Role: store.GroupRoleMember}}}))(e)
+	c := e.connection(other, true)
+	e.clock.Advance(time.Hour)
+	must(e.s.RecordSSOSignIn(e.ctx, other.ID, a, c.ID))(e)
+
+	x := must(e.s.GetMemberExtras(e.ctx, tn.ID, append(ids(ms), "not-an-id")))(e)
+	if g := x.Groups[a]; len(g) != 2 || !strings.HasPrefix(g[0], "Alpha") || !strings.HasPrefix(g[1], "zeta") || len(x.Groups) != 1 {
+		e.Errorf("groups = %v, want Alpha…, zeta… of the first member only", x.Groups)
+	}
+	if len(x.LastSignIn) != len(signedIn) {
+		e.Errorf("last sign-ins = %v, want %v", x.LastSignIn, signedIn)
+	}
+	for id, at := range signedIn {
+		if !x.LastSignIn[id].Equal(at) {
+			e.Errorf("last sign-in of %s = %v, want %v", id, x.LastSignIn[id], at)
+		}
+	}
+	if x := must(e.s.GetMemberExtras(e.ctx, other.ID, ids(ms)))(e); len(x.Groups[a]) != 1 || len(x.LastSignIn) != 1 {
+		e.Errorf("the other org's extras = %+v, want its own group and sign-in", x)
+	}
+}
