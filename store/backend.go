@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -39,9 +40,46 @@ type MemberQuery struct {
 	Statuses     []Status
 	UserTypes    []UserType
 	Subscription []Subscription
-	// Offset and Limit page the result, ordered by account id (stable).
+	// Sort orders the result by a column, then by account id (stable); ""
+	// orders by account id alone. Desc reverses both.
+	Sort MemberSort
+	Desc bool
+	// After, when set, starts the page after that row of the same Sort and
+	// Desc (keyset paging; Offset is then ignored). ListMembersPage hands it
+	// out as an opaque cursor.
+	After *MemberCursor
+	// Offset and Limit page the result.
 	Offset int
 	Limit  int
+}
+
+// MemberSort is a column a member list is sorted by.
+type MemberSort string
+
+// The columns of the Users page.
+const (
+	SortByID           MemberSort = ""
+	SortByName         MemberSort = "name"
+	SortByEmail        MemberSort = "email"
+	SortByStatus       MemberSort = "status"
+	SortByUserType     MemberSort = "type"
+	SortBySubscription MemberSort = "subscription"
+	SortByLastSignIn   MemberSort = "lastSignIn"
+)
+
+// MemberSorts lists the sort columns, for messages and forms.
+var MemberSorts = []MemberSort{SortByName, SortByEmail, SortByStatus, SortByUserType, SortBySubscription, SortByLastSignIn}
+
+// Valid reports whether the value is one of the defined ones.
+func (s MemberSort) Valid() bool { return s == SortByID || slices.Contains(MemberSorts, s) }
+
+// MemberCursor is the position of one row in a sorted member list: the sort
+// key as the database computed it (Key for text keys, At for the last
+// sign-in, the zero time for never) and the account id.
+type MemberCursor struct {
+	Key       string
+	At        time.Time
+	AccountID string
 }
 
 // GroupQuery selects an org's groups.
@@ -129,8 +167,15 @@ type Tx interface {
 	// MemberByEmail matches the email case-insensitively, in one org.
 	MemberByEmail(ctx context.Context, orgID, email string) (Member, error)
 	MemberByExternalID(ctx context.Context, orgID, externalID string) (Member, error)
-	// ListMembers returns one page and the total count matching q.
-	ListMembers(ctx context.Context, orgID string, q MemberQuery) ([]Member, int, error)
+	// LastSignIns returns the latest sign-in time in the org of each of
+	// accountIDs that signed in there.
+	LastSignIns(ctx context.Context, orgID string, accountIDs []string) (map[string]time.Time, error)
+	// GroupNamesOf returns the display names of the org's groups each of
+	// accountIDs belongs to, ordered by name (case-insensitively).
+	GroupNamesOf(ctx context.Context, orgID string, accountIDs []string) (map[string][]string, error)
+	// ListMembers returns one page and the total count matching q, and, when
+	// more rows follow the page, the cursor of its last row (else nil).
+	ListMembers(ctx context.Context, orgID string, q MemberQuery) ([]Member, int, *MemberCursor, error)
 
 	// InsertGroup conflicts with "group_name" (case-insensitive per org).
 	InsertGroup(ctx context.Context, g Group) error

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -173,6 +174,36 @@ const MaxPageSize = 1000
 
 // ListMembers returns one page of an org's members and the total matching q.
 func (s *Store) ListMembers(ctx context.Context, orgID string, q MemberQuery) (ms []Member, total int, err error) {
+	p, err := s.listMembers(ctx, orgID, q)
+	return p.Members, p.Total, err
+}
+
+// MemberPage is one page of a member list.
+type MemberPage struct {
+	Members []Member
+	// Total is the number of members matching the query, on every page.
+	Total int
+	// Next is the cursor of the following page, "" on the last one.
+	Next string
+}
+
+// ListMembersPage returns the page of an org's members that follows cursor
+// ("" for the first page; q.After and q.Offset are ignored). A cursor only
+// continues the list of the same sort and order it came from.
+func (s *Store) ListMembersPage(ctx context.Context, orgID string, q MemberQuery, cursor string) (MemberPage, error) {
+	q.Offset, q.After = 0, nil
+	if cursor != "" {
+		c, err := decodeCursor(cursor, q)
+		if err != nil {
+			return MemberPage{}, err
+		}
+		q.After = &c
+	}
+	return s.listMembers(ctx, orgID, q)
+}
+
+// checkMemberQuery bounds q's paging and checks its filters and sort.
+func checkMemberQuery(q *MemberQuery) error {
 	if q.Limit <= 0 || q.Limit > MaxPageSize {
 		q.Limit = min(max(q.Limit, 50), MaxPageSize)
 	}
@@ -180,11 +211,95 @@ func (s *Store) ListMembers(ctx context.Context, orgID string, q MemberQuery) (m
 	q.Search = strings.TrimSpace(q.Search)
 	for _, st := range q.Statuses {
 		if !st.Valid() {
-			return nil, 0, invalid("status", "%q is not one of active, pending, inactive, disabled", st)
+			return invalid("status", "%q is not one of active, pending, inactive, disabled", st)
 		}
 	}
-	err = s.read(ctx, func(tx Tx) error { ms, total, err = tx.ListMembers(ctx, orgID, q); return err })
-	return ms, total, err
+	if !q.Sort.Valid() {
+		return invalid("sort", "%q is not one of %s", q.Sort, joinSorts())
+	}
+	return nil
+}
+
+func (s *Store) listMembers(ctx context.Context, orgID string, q MemberQuery) (MemberPage, error) {
+	if err := checkMemberQuery(&q); err != nil {
+		return MemberPage{}, err
+	}
+	var p MemberPage
+	var next *MemberCursor
+	err := s.read(ctx, func(tx Tx) (err error) {
+		p.Members, p.Total, next, err = tx.ListMembers(ctx, orgID, q)
+		return err
+	})
+	if err != nil {
+		return MemberPage{}, err
+	}
+	if next != nil {
+		p.Next = encodeCursor(*next, q)
+	}
+	return p, nil
+}
+
+func joinSorts() string {
+	out := make([]string, len(MemberSorts))
+	for i, s := range MemberSorts {
+		out[i] = string(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// cursorJSON is a cursor's content; the sort and order it belongs to are in it.
+type cursorJSON struct {
+	Sort MemberSort `json:"s,omitempty"`
+	Desc bool       `json:"d,omitempty"`
+	Key  string     `json:"k,omitempty"`
+	At   int64      `json:"t,omitempty"` // unix microseconds
+	ID   string     `json:"i"`
+}
+
+func encodeCursor(c MemberCursor, q MemberQuery) string {
+	j := cursorJSON{Sort: q.Sort, Desc: q.Desc, Key: c.Key, ID: c.AccountID}
+	if q.Sort == SortByLastSignIn {
+		j.At = c.At.UnixMicro()
+	}
+	b, _ := json.Marshal(j)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string, q MemberQuery) (MemberCursor, error) {
+	var j cursorJSON
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 4096 || json.Unmarshal(b, &j) != nil || j.ID == "" {
+		return MemberCursor{}, invalid("cursor", "the cursor is not one this list gave out; start again from the first page")
+	}
+	if j.Sort != q.Sort || j.Desc != q.Desc {
+		return MemberCursor{}, invalid("cursor", "the cursor belongs to another sort or order; start again from the first page")
+	}
+	c := MemberCursor{Key: j.Key, AccountID: j.ID}
+	if q.Sort == SortByLastSignIn {
+		c.At = time.UnixMicro(j.At).UTC()
+	}
+	return c, nil
+}
+
+// MemberExtras are the columns of an export beyond the member's own rows.
+type MemberExtras struct {
+	// Groups are the display names of each account's groups in the org.
+	Groups map[string][]string
+	// LastSignIn is each account's latest sign-in in the org (absent: never).
+	LastSignIn map[string]time.Time
+}
+
+// GetMemberExtras returns the groups and last sign-in of several members of
+// an org (a page of an export), in two statements.
+func (s *Store) GetMemberExtras(ctx context.Context, orgID string, accountIDs []string) (x MemberExtras, err error) {
+	err = s.read(ctx, func(tx Tx) error {
+		if x.Groups, err = tx.GroupNamesOf(ctx, orgID, accountIDs); err != nil {
+			return err
+		}
+		x.LastSignIn, err = tx.LastSignIns(ctx, orgID, accountIDs)
+		return err
+	})
+	return x, err
 }
 
 // MemberDetails is the admin side panel: the member, their groups and last two sign-ins.
@@ -298,20 +413,25 @@ func (s *Store) UpdateMatchingMembers(ctx context.Context, actor Actor, orgID st
 	if err := s.read(ctx, func(tx Tx) error { return authorize(ctx, tx, actor, orgID) }); err != nil {
 		return nil, err
 	}
+	q.Offset, q.Limit, q.After = 0, MaxPageSize, nil
+	if err := checkMemberQuery(&q); err != nil {
+		return nil, err
+	}
 	var ids []string
-	q.Offset, q.Limit = 0, MaxPageSize
 	for {
-		page, total, err := s.ListMembers(ctx, orgID, q)
+		var page []Member
+		var next *MemberCursor
+		err := s.read(ctx, func(tx Tx) (err error) { page, _, next, err = tx.ListMembers(ctx, orgID, q); return err })
 		if err != nil {
 			return nil, err
 		}
 		for _, m := range page {
 			ids = append(ids, m.Account.ID)
 		}
-		q.Offset += len(page)
-		if len(page) == 0 || q.Offset >= total {
+		if next == nil {
 			break
 		}
+		q.After = next
 	}
 	return s.UpdateMembers(ctx, actor, orgID, ids, in), nil
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // CreateCompany creates a company (support only).
@@ -188,7 +190,9 @@ func (s *Store) UpdateOrg(ctx context.Context, actor Actor, orgID string, in Org
 			}
 		}
 		if in.SenderName != nil {
-			o.SenderName = strings.TrimSpace(*in.SenderName)
+			if o.SenderName, err = checkSenderName(*in.SenderName); err != nil {
+				return err
+			}
 		}
 		if in.SenderEmail != nil {
 			o.SenderEmail = ""
@@ -205,6 +209,24 @@ func (s *Store) UpdateOrg(ctx context.Context, actor Actor, orgID string, in Org
 		return audit(ctx, tx, now, actor, orgID, "org.update", "org", orgID, before, o)
 	})
 	return o, err
+}
+
+// MaxSenderName is the longest custom sender name.
+const MaxSenderName = 100
+
+// checkSenderName trims a custom sender's display name: at most
+// MaxSenderName characters, no control characters (it goes into a From header).
+func checkSenderName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > MaxSenderName || !utf8.ValidString(name) {
+		return "", invalid("senderName", "the sender name is at most %d characters", MaxSenderName)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return "", invalid("senderName", "the sender name is one line of text, without control characters")
+		}
+	}
+	return name, nil
 }
 
 // EnableSSO turns SSO on for an org through one of its connections (rule 12).

@@ -22,6 +22,8 @@ import (
 
 	"github.com/idbridge/idbridge/sso"
 	"github.com/idbridge/idbridge/store"
+	"github.com/idbridge/idbridge/store/postgres"
+	"github.com/idbridge/idbridge/store/postgres/pgtest"
 	"github.com/idbridge/idbridge/store/sqlite"
 	"github.com/idbridge/idbridge/web"
 )
@@ -50,8 +52,33 @@ func newEnv(t *testing.T, opt web.Options) *env {
 // provider) before the server starts.
 func newEnvWith(t *testing.T, opt web.Options, mount func(r chi.Router, st *store.Store, w *web.Web, base string)) *env {
 	t.Helper()
+	return newEnvOn(t, "sqlite", opt, mount)
+}
+
+// backends runs f on SQLite and, when reachable, PostgreSQL (pgtest).
+func backends(t *testing.T, f func(t *testing.T, e *env)) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f(t, newEnvOn(t, kind, web.Options{}, nil))
+		})
+	}
+}
+
+// newEnvOn is newEnvWith on a backend: "sqlite" or "postgres".
+func newEnvOn(t *testing.T, kind string, opt web.Options, mount func(r chi.Router, st *store.Store, w *web.Web, base string)) *env {
+	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "idbridge.db"))
+	var db interface {
+		store.Backend
+		Migrate(context.Context) error
+	}
+	var err error
+	if kind == "postgres" {
+		db, err = postgres.Open(ctx, pgtest.NewDatabase(t))
+	} else {
+		db, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "idbridge.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

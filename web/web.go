@@ -140,6 +140,7 @@ func (w *Web) Mount(r chi.Router) {
 		r.Get("/account", w.accountPage)
 		r.Post("/account/name", w.accountName)
 		r.Post("/account/password", w.accountPassword)
+		r.Get("/api/me/orgs", w.apiMyOrgs)
 		r.Route("/api/orgs/{org}", w.adminRoutes)
 	})
 	for _, p := range w.providers {

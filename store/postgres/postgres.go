@@ -50,6 +50,7 @@ var dialect = sqlstore.Dialect{
 	Time:       func(t time.Time) any { return t },
 	Fold:       func(expr string) string { return "lower(" + expr + ")" },
 	Exact:      func(expr string) string { return expr },
+	Binary:     func(expr string) string { return "(" + expr + `) COLLATE "C"` },
 	Err:        translate,
 	JSON:       sqlstore.PostgresJSON,
 	JSONArrayAgg: func(expr string) string {

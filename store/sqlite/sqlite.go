@@ -35,11 +35,12 @@ type DB struct {
 var _ store.Backend = (*DB)(nil)
 
 var dialect = sqlstore.Dialect{
-	Time:  func(t time.Time) any { return t.UnixMicro() },
-	Fold:  func(expr string) string { return expr },
-	Exact: func(expr string) string { return expr + " COLLATE BINARY" },
-	Err:   translate,
-	JSON:  sqlstore.SQLiteJSON,
+	Time:   func(t time.Time) any { return t.UnixMicro() },
+	Fold:   func(expr string) string { return expr },
+	Exact:  func(expr string) string { return expr + " COLLATE BINARY" },
+	Binary: func(expr string) string { return expr },
+	Err:    translate,
+	JSON:   sqlstore.SQLiteJSON,
 	JSONArrayAgg: func(expr string) string {
 		return "json_group_array(" + expr + " ORDER BY " + expr + ")"
 	},

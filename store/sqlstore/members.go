@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/idbridge/idbridge/store"
 )
@@ -172,28 +173,103 @@ func memberWhere(orgID string, q store.MemberQuery, a *args) string {
 	return strings.Join(where, ` AND `)
 }
 
-// ListMembers returns one page of members by account id and the total matching q.
-func (t *Tx) ListMembers(ctx context.Context, orgID string, q store.MemberQuery) ([]store.Member, int, error) {
+// sortKeys are the SQL of each sort column's key. Text keys compare
+// byte-wise on both backends (Dialect.Binary), so keyset paging agrees with
+// the ORDER BY; the last sign-in is "never" (the epoch) when NULL.
+var sortKeys = map[store.MemberSort]string{
+	store.SortByName:   `lower(a.given_name || ' ' || a.family_name)`,
+	store.SortByEmail:  `lower(a.email)`,
+	store.SortByStatus: `CASE WHEN m.disabled THEN 'd' WHEN a.activated_at IS NOT NULL THEN 'a' WHEN m.invited_at IS NOT NULL THEN 'b' ELSE 'c' END`,
+	// system_admin before user.
+	store.SortByUserType: `m.user_type`,
+	// none, contributor, professional, supervision: the order of the licences.
+	store.SortBySubscription: `CASE m.subscription WHEN 'none' THEN 'a' WHEN 'contributor' THEN 'b' WHEN 'professional' THEN 'c' ELSE 'd' END`,
+}
+
+// neverSignedIn is the last sign-in key of a member who never signed in.
+var neverSignedIn = time.Unix(0, 0).UTC()
+
+// sortKey returns the SQL of q's sort key ("" for account id alone).
+func (t *Tx) sortKey(q store.MemberQuery, a *args) string {
+	if q.Sort == store.SortByLastSignIn {
+		return `COALESCE((SELECT max(s.at) FROM sign_ins s WHERE s.account_id = m.account_id AND s.org_id = m.org_id), ` + a.add(t.time(neverSignedIn)) + `)`
+	}
+	if k, ok := sortKeys[q.Sort]; ok {
+		return t.d.Binary(k)
+	}
+	return ""
+}
+
+// ListMembers returns one page of members, sorted by q.Sort then account id,
+// the total matching q, and the cursor of the page's last row when more follow.
+func (t *Tx) ListMembers(ctx context.Context, orgID string, q store.MemberQuery) ([]store.Member, int, *store.MemberCursor, error) {
 	if err := ids(&orgID); err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	var a args
 	where := memberWhere(orgID, q, &a)
 	var total int
 	if err := t.c.QueryRow(ctx, `SELECT COUNT(*)`+memberFrom+` WHERE `+where, a...).Scan(&total); err != nil {
-		return nil, 0, t.err("count members", err)
+		return nil, 0, nil, t.err("count members", err)
 	}
-	if total == 0 || q.Offset >= total {
-		return nil, total, nil
+	if total == 0 || (q.After == nil && q.Offset >= total) {
+		return nil, total, nil, nil
 	}
-	page := `SELECT ` + accountCols + `, ` + membershipCols + memberFrom + ` WHERE ` + where + ` ORDER BY m.account_id`
-	page += ` LIMIT ` + a.add(limit(q.Limit)) + ` OFFSET ` + a.add(max(q.Offset, 0))
+	key := t.sortKey(q, &a)
+	cols, order, dir, cmp := ``, `m.account_id`, ``, `>`
+	if q.Desc {
+		dir, cmp = ` DESC`, `<`
+	}
+	if key != "" {
+		cols, order = `, `+key, key+dir+`, m.account_id`
+	}
+	if q.After != nil {
+		after := q.After.AccountID
+		if err := ids(&after); err != nil {
+			return nil, total, nil, &store.InvalidError{Field: "cursor", Detail: "the cursor is not one this list gave out"}
+		}
+		if key == "" {
+			where += ` AND m.account_id ` + cmp + ` ` + a.add(after)
+		} else {
+			var k any = q.After.Key
+			if q.Sort == store.SortByLastSignIn {
+				k = t.time(q.After.At)
+			}
+			where += ` AND (` + key + `, m.account_id) ` + cmp + ` (` + a.add(k) + `, ` + a.add(after) + `)`
+		}
+	}
+	page := `SELECT ` + accountCols + `, ` + membershipCols + cols + memberFrom + ` WHERE ` + where + ` ORDER BY ` + order + dir
+	n := q.Limit
+	if n > 0 {
+		page += ` LIMIT ` + a.add(n+1)
+	}
+	if q.After == nil && q.Offset > 0 {
+		if n <= 0 {
+			page += ` LIMIT ` + a.add(limit(0))
+		}
+		page += ` OFFSET ` + a.add(q.Offset)
+	}
 	var out []store.Member
+	var keys []store.MemberCursor
 	err := t.queryAll(ctx, "list members", page, a, func(r Rows) error {
 		var m store.Member
-		err := r.Scan(append(accountDest(&m.Account), membershipDest(&m.Membership)...)...)
+		var c store.MemberCursor
+		dest := append(accountDest(&m.Account), membershipDest(&m.Membership)...)
+		switch {
+		case key == "":
+		case q.Sort == store.SortByLastSignIn:
+			dest = append(dest, timeScan{&c.At})
+		default:
+			dest = append(dest, &c.Key)
+		}
+		err := r.Scan(dest...)
+		c.AccountID = m.Account.ID
 		out = append(out, m)
+		keys = append(keys, c)
 		return err
 	})
-	return out, total, err
+	if err != nil || n <= 0 || len(out) <= n {
+		return out, total, nil, err
+	}
+	return out[:n], total, &keys[n-1], nil
 }

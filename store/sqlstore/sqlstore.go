@@ -56,6 +56,10 @@ type Dialect struct {
 	// Exact wraps a column for a case-exact comparison: PostgreSQL x, SQLite
 	// x COLLATE BINARY (else a NOCASE column would ignore case).
 	Exact func(expr string) string
+	// Binary makes a text expression sort and compare byte-wise: PostgreSQL
+	// (x) COLLATE "C", SQLite x (an expression that is not a column has
+	// the BINARY collation).
+	Binary func(expr string) string
 	// Err translates every error the driver returns: no rows is
 	// store.ErrNotFound; a unique violation a *store.ConflictError; a foreign
 	// key violation ErrForeignKey; serialization failure or deadlock wraps

@@ -11,6 +11,9 @@ var listTests = []test{
 	{name: "list_paging", fn: testListPaging},
 	{name: "list_search", fn: testListSearch},
 	{name: "list_filters", fn: testListFilters},
+	{name: "list_sort_cursor", fn: testListSortAndCursor},
+	{name: "list_cursor_stable", fn: testListCursorStable},
+	{name: "member_extras", fn: testMemberExtras},
 }
 
 // list returns one page of an org's members and the total.

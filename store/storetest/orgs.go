@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/idbridge/idbridge/store"
@@ -155,6 +156,10 @@ func testOrgUpdate(e *env) {
 	bad := "not an email"
 	_, err = e.s.UpdateOrg(e.ctx, tn.Actor, tn.ID, store.OrgSettings{SenderEmail: &bad})
 	e.wantRule(err, store.RuleEmailSyntax, "sender email")
+	for _, bad := range []string{"Acme\r\nBcc: eve@evil.example", "tab\there", strings.Repeat("x", store.MaxSenderName+1)} {
+		_, err = e.s.UpdateOrg(e.ctx, tn.Actor, tn.ID, store.OrgSettings{SenderName: &bad})
+		e.wantInvalid(err, "sender name "+strconv.Quote(bad))
+	}
 	_, err = e.s.UpdateOrg(e.ctx, other.Actor, tn.ID, store.OrgSettings{Name: &bad})
 	e.wantNotFound(err, "another org's admin")
 	_, err = e.s.UpdateOrg(e.ctx, tn.Actor, other.ID, store.OrgSettings{Name: &bad})

@@ -235,7 +235,8 @@ func Run(t *testing.T, b store.Backend) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				ms, total, err := read2(b, func(ctx context.Context, tx store.Tx) ([]store.Member, int, error) {
-					return tx.ListMembers(ctx, f.Org.ID, tc.q)
+					ms, total, _, err := tx.ListMembers(ctx, f.Org.ID, tc.q)
+					return ms, total, err
 				})
 				if err != nil || total != tc.total || len(ms) != max(0, min(tc.total-tc.q.Offset, tc.q.Limit)) {
 					t.Fatalf("got %d members, total %d, %v; want total %d", len(ms), total, err, tc.total)
