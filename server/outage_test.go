@@ -24,7 +24,9 @@ import (
 type pgServer struct {
 	st     *store.Store
 	srv    *httptest.Server
+	dbURL  string
 	dbName string
+	org    store.Org
 	token  string
 }
 
@@ -60,7 +62,7 @@ func newPGServer(t *testing.T, cfg config.Config) *pgServer {
 	}
 	srv := httptest.NewServer(New(cfg, st, log, nil).Handler())
 	t.Cleanup(srv.Close)
-	return &pgServer{st: st, srv: srv, dbName: pc.Database, token: token}
+	return &pgServer{st: st, srv: srv, dbURL: dbURL, dbName: pc.Database, org: org, token: token}
 }
 
 // admin runs a statement on the test server's maintenance database.
