@@ -51,6 +51,13 @@ type Config struct {
 
 	ShutdownTimeout time.Duration // IDBRIDGE_SHUTDOWN_TIMEOUT
 	OutboxInterval  time.Duration // IDBRIDGE_OUTBOX_INTERVAL
+
+	// SCIM requests in progress at once on this replica, and per bearer
+	// token; one more waits up to SCIMQueueWait for a place, then is answered
+	// 503 (replica) or 429 (token) with Retry-After.
+	SCIMMaxInFlight         int           // IDBRIDGE_SCIM_MAX_INFLIGHT: 0 = twice the database pool
+	SCIMMaxInFlightPerToken int           // IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN
+	SCIMQueueWait           time.Duration // IDBRIDGE_SCIM_QUEUE_WAIT
 }
 
 // SMTP configures outbound mail. An empty Host means no SMTP: mail is written
@@ -74,8 +81,10 @@ func Default() Config {
 			Port:    587,
 			TLSMode: TLSStartTLS,
 		},
-		ShutdownTimeout: 15 * time.Second,
-		OutboxInterval:  2 * time.Second,
+		ShutdownTimeout:         15 * time.Second,
+		OutboxInterval:          2 * time.Second,
+		SCIMMaxInFlightPerToken: 8,
+		SCIMQueueWait:           100 * time.Millisecond,
 	}
 	c.BaseURL = baseURLFor(c.Addr)
 	c.SMTP.From = fromFor(c.BaseURL)
@@ -195,6 +204,9 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("smtp_from", c.SMTP.From),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.Duration("outbox_interval", c.OutboxInterval),
+		slog.Int("scim_max_inflight", c.SCIMMaxInFlight),
+		slog.Int("scim_max_inflight_per_token", c.SCIMMaxInFlightPerToken),
+		slog.Duration("scim_queue_wait", c.SCIMQueueWait),
 	}
 }
 
@@ -246,15 +258,7 @@ func vars(c *Config) []variable {
 			func() string { return strconv.FormatBool(c.AllowPrivateMetadata) }),
 		v("IDBRIDGE_SUPPORT_CONTACT", "support-contact", "how people reach support (an email address or https URL), shown to those who forgot their username", supportSet, supportGet),
 		v("IDBRIDGE_SMTP_HOST", "smtp-host", "SMTP server; empty = write mail to files and log it", hostSet, hostGet),
-		v("IDBRIDGE_SMTP_PORT", "smtp-port", "SMTP port",
-			func(s string) error {
-				n, err := strconv.Atoi(s)
-				if err != nil {
-					return fmt.Errorf("must be a port number, got %q", s)
-				}
-				c.SMTP.Port = n
-				return nil
-			},
+		v("IDBRIDGE_SMTP_PORT", "smtp-port", "SMTP port", intSetter(&c.SMTP.Port, "a port number"),
 			func() string { return strconv.Itoa(c.SMTP.Port) }),
 		v("IDBRIDGE_SMTP_USERNAME", "smtp-username", "SMTP AUTH PLAIN user name", userSet, userGet),
 		// The password has no flag: command lines are visible to every local user.
@@ -269,6 +273,23 @@ func vars(c *Config) []variable {
 			func() string { return c.ShutdownTimeout.String() }),
 		v("IDBRIDGE_OUTBOX_INTERVAL", "outbox-interval", "how often the mail outbox is polled", durationSetter(&c.OutboxInterval),
 			func() string { return c.OutboxInterval.String() }),
+		v("IDBRIDGE_SCIM_MAX_INFLIGHT", "scim-max-inflight", "SCIM requests in progress at once on this replica; more get 503 (0 = twice the database pool)",
+			intSetter(&c.SCIMMaxInFlight, "a number"), func() string { return strconv.Itoa(c.SCIMMaxInFlight) }),
+		v("IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN", "scim-max-inflight-per-token", "SCIM requests in progress at once per token; more get 429",
+			intSetter(&c.SCIMMaxInFlightPerToken, "a number"), func() string { return strconv.Itoa(c.SCIMMaxInFlightPerToken) }),
+		v("IDBRIDGE_SCIM_QUEUE_WAIT", "scim-queue-wait", "how long a SCIM request over the limits waits for a place before 503/429",
+			durationSetter(&c.SCIMQueueWait), func() string { return c.SCIMQueueWait.String() }),
+	}
+}
+
+func intSetter(p *int, what string) func(string) error {
+	return func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("must be %s, got %q", what, s)
+		}
+		*p = n
+		return nil
 	}
 }
 

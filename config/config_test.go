@@ -33,8 +33,10 @@ func TestDefaultIsValid(t *testing.T) {
 			TLSMode: TLSStartTLS,
 			From:    "idbridge <noreply@localhost>",
 		},
-		ShutdownTimeout: 15 * time.Second,
-		OutboxInterval:  2 * time.Second,
+		ShutdownTimeout:         15 * time.Second,
+		OutboxInterval:          2 * time.Second,
+		SCIMMaxInFlightPerToken: 8,
+		SCIMQueueWait:           100 * time.Millisecond,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() =\n  %v\nwant\n  %v", c, want)
@@ -59,18 +61,21 @@ func TestLoad(t *testing.T) {
 		{
 			name: "environment",
 			env: map[string]string{
-				"IDBRIDGE_ADDR":             "0.0.0.0:9000",
-				"IDBRIDGE_DATABASE_URL":     "postgres://u:pw@db:5432/idbridge",
-				"IDBRIDGE_DATA_DIR":         "/var/lib/idbridge",
-				"IDBRIDGE_LOG_LEVEL":        "debug",
-				"IDBRIDGE_SMTP_HOST":        "smtp.example.com",
-				"IDBRIDGE_SMTP_PORT":        "465",
-				"IDBRIDGE_SMTP_USERNAME":    "mailer",
-				"IDBRIDGE_SMTP_PASSWORD":    "s3cret",
-				"IDBRIDGE_SMTP_TLS":         "TLS",
-				"IDBRIDGE_SMTP_FROM":        "Acme <id@acme.example>",
-				"IDBRIDGE_SHUTDOWN_TIMEOUT": "30s",
-				"IDBRIDGE_OUTBOX_INTERVAL":  "500ms",
+				"IDBRIDGE_ADDR":                        "0.0.0.0:9000",
+				"IDBRIDGE_DATABASE_URL":                "postgres://u:pw@db:5432/idbridge",
+				"IDBRIDGE_DATA_DIR":                    "/var/lib/idbridge",
+				"IDBRIDGE_LOG_LEVEL":                   "debug",
+				"IDBRIDGE_SMTP_HOST":                   "smtp.example.com",
+				"IDBRIDGE_SMTP_PORT":                   "465",
+				"IDBRIDGE_SMTP_USERNAME":               "mailer",
+				"IDBRIDGE_SMTP_PASSWORD":               "s3cret",
+				"IDBRIDGE_SMTP_TLS":                    "TLS",
+				"IDBRIDGE_SMTP_FROM":                   "Acme <id@acme.example>",
+				"IDBRIDGE_SHUTDOWN_TIMEOUT":            "30s",
+				"IDBRIDGE_OUTBOX_INTERVAL":             "500ms",
+				"IDBRIDGE_SCIM_MAX_INFLIGHT":           "40",
+				"IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN": "4",
+				"IDBRIDGE_SCIM_QUEUE_WAIT":             "250ms",
 			},
 			check: func(t *testing.T, c Config) {
 				want := Config{
@@ -83,6 +88,7 @@ func TestLoad(t *testing.T) {
 						Password: "s3cret", TLSMode: TLSImplicit, From: "Acme <id@acme.example>"},
 					ShutdownTimeout: 30 * time.Second,
 					OutboxInterval:  500 * time.Millisecond,
+					SCIMMaxInFlight: 40, SCIMMaxInFlightPerToken: 4, SCIMQueueWait: 250 * time.Millisecond,
 				}
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("got %v, want %v", c, want)
@@ -222,6 +228,12 @@ func TestValidateProblems(t *testing.T) {
 			[]string{`IDBRIDGE_SUPPORT_CONTACT: must be an email address or an https:// URL, got "call Bob"`}},
 		{"zero shutdown", func(c *Config) { c.ShutdownTimeout = 0 },
 			[]string{"IDBRIDGE_SHUTDOWN_TIMEOUT: must be positive, got 0s"}},
+		{"scim limits", func(c *Config) { c.SCIMMaxInFlight, c.SCIMMaxInFlightPerToken, c.SCIMQueueWait = -1, 0, -time.Second },
+			[]string{"IDBRIDGE_SCIM_MAX_INFLIGHT: must be 0 (twice the database pool) or more, got -1",
+				"IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN: must be 1 or more, got 0",
+				"IDBRIDGE_SCIM_QUEUE_WAIT: must be between 0s and 10s, got -1s"}},
+		{"scim token limit above the replica's", func(c *Config) { c.SCIMMaxInFlight, c.SCIMMaxInFlightPerToken = 4, 8 },
+			[]string{"IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN: must not exceed IDBRIDGE_SCIM_MAX_INFLIGHT (4), got 8"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,9 @@
 //	IDBRIDGE_SMTP_FROM         [-smtp-from]        idbridge <noreply@<base URL host>>
 //	IDBRIDGE_SHUTDOWN_TIMEOUT  [-shutdown-timeout] 15s
 //	IDBRIDGE_OUTBOX_INTERVAL   [-outbox-interval]  2s
+//	IDBRIDGE_SCIM_MAX_INFLIGHT [-scim-max-inflight] 0 = twice the database pool (20 by default)
+//	IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN [-scim-max-inflight-per-token] 8
+//	IDBRIDGE_SCIM_QUEUE_WAIT   [-scim-queue-wait]  100ms (0s-10s)
 //
 // IDBRIDGE_SMTP_TLS=none is accepted for any host so that a mail catcher on
 // a private network (mailpit in docker-compose.yml) works, but not together

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ValidationError lists every problem found in a configuration, one line
@@ -75,6 +76,17 @@ func (c Config) Validate() error {
 	}
 	if c.OutboxInterval <= 0 {
 		bad("IDBRIDGE_OUTBOX_INTERVAL", "must be positive, got %s", c.OutboxInterval)
+	}
+	if c.SCIMMaxInFlight < 0 {
+		bad("IDBRIDGE_SCIM_MAX_INFLIGHT", "must be 0 (twice the database pool) or more, got %d", c.SCIMMaxInFlight)
+	}
+	if c.SCIMMaxInFlightPerToken < 1 {
+		bad("IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN", "must be 1 or more, got %d", c.SCIMMaxInFlightPerToken)
+	} else if c.SCIMMaxInFlight > 0 && c.SCIMMaxInFlightPerToken > c.SCIMMaxInFlight {
+		bad("IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN", "must not exceed IDBRIDGE_SCIM_MAX_INFLIGHT (%d), got %d", c.SCIMMaxInFlight, c.SCIMMaxInFlightPerToken)
+	}
+	if c.SCIMQueueWait < 0 || c.SCIMQueueWait > 10*time.Second {
+		bad("IDBRIDGE_SCIM_QUEUE_WAIT", "must be between 0s and 10s, got %s", c.SCIMQueueWait)
 	}
 
 	if len(p) > 0 {

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -9,8 +10,12 @@ import (
 )
 
 // Outbox delivers the store's outbox (rule 16): it claims due messages (a
-// lease, so several replicas never send one message twice), sends each, and
-// records the outcome; failures are retried with back-off by the store.
+// lease, see store.ClaimOutbox), renews a message's lease right before
+// sending it, sends it, and records the outcome; failures are retried with
+// back-off by the store. A message whose lease another replica took over
+// meanwhile is skipped, so several replicas never send one message twice
+// (unless a process dies mid-send). When ctx ends mid-batch, the message being
+// sent and the rest of the claim are released unsent, without an attempt.
 type Outbox struct {
 	Store    *store.Store
 	Sender   Sender
@@ -20,6 +25,11 @@ type Outbox struct {
 	// Sent and Failed, when set, count outcomes (metrics).
 	Sent, Failed func()
 }
+
+// SendTimeout bounds one delivery. It is well within store.OutboxLease, which
+// a sender renews right before each delivery, so no other replica can claim
+// a message while it is being sent.
+const SendTimeout = time.Minute
 
 // Run delivers until ctx ends.
 func (o *Outbox) Run(ctx context.Context) {
@@ -50,17 +60,39 @@ func (o *Outbox) DeliverOnce(ctx context.Context) int {
 		return 0
 	}
 	for _, m := range msgs {
+		if ctx.Err() != nil {
+			o.release(ctx, m)
+			continue
+		}
 		o.deliver(ctx, m)
 	}
 	return len(msgs)
 }
 
 func (o *Outbox) deliver(ctx context.Context, m store.OutboxMessage) {
-	sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	err := o.Sender.Send(sendCtx, Message{ID: m.ID, From: m.FromEmail, FromName: m.FromName, To: m.To, Subject: m.Subject, Text: m.Body})
+	// The claim may be old (a batch behind slow sends): renew it, or learn
+	// that another replica took the message over.
+	m, err := o.Store.RenewOutboxLease(ctx, m)
+	if errors.Is(err, store.ErrOutboxLeaseLost) {
+		o.Log.Info("outbox.lease_lost", "id", m.ID, "kind", m.Kind)
+		return
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			o.Log.Error("outbox.renew_failed", "id", m.ID, "err", err)
+		}
+		return // the lease runs out and the message is claimed again
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, SendTimeout)
+	err = o.Sender.Send(sendCtx, Message{ID: m.ID, From: m.FromEmail, FromName: m.FromName, To: m.To, Subject: m.Subject, Text: m.Body})
 	cancel()
+	if err != nil && ctx.Err() != nil {
+		// Shutting down interrupted the send: not an attempt of this message.
+		o.release(ctx, m)
+		return
+	}
 	// Record the outcome even when ctx is ending, so a sent message is not sent again.
-	rec, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	rec, stop := recording(ctx)
 	defer stop()
 	if err == nil {
 		if err := o.Store.MarkOutboxSent(rec, m); err != nil {
@@ -80,4 +112,21 @@ func (o *Outbox) deliver(ctx context.Context, m store.OutboxMessage) {
 	if err := o.Store.MarkOutboxFailed(rec, m, err, permanent); err != nil {
 		o.Log.Error("outbox.record_failed", "id", m.ID, "err", err)
 	}
+}
+
+// release gives a claimed message back unsent as ctx ends, so the next
+// replica (or the next start) sends it at once.
+func (o *Outbox) release(ctx context.Context, m store.OutboxMessage) {
+	rec, stop := recording(ctx)
+	defer stop()
+	if err := o.Store.ReleaseOutbox(rec, m); err != nil && !errors.Is(err, store.ErrOutboxLeaseLost) {
+		o.Log.Error("outbox.release_failed", "id", m.ID, "err", err)
+		return
+	}
+	o.Log.Info("outbox.released", "id", m.ID, "kind", m.Kind)
+}
+
+// recording is the context that records an outcome, also once ctx ended.
+func recording(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 }

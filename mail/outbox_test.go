@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"github.com/idbridge/idbridge/config"
 	"github.com/idbridge/idbridge/store"
@@ -108,15 +111,7 @@ func TestOutboxTwoReplicasSendEachMessageOnce(t *testing.T) {
 			t.Fatalf("body has no invitation link:\n%s", body)
 		}
 	}
-	msgs, err := f.st.ListOutbox(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range msgs {
-		if m.SentAt == nil || m.Attempts != 1 {
-			t.Fatalf("outbox row %s: sentAt %v attempts %d, want sent after one attempt", m.ID, m.SentAt, m.Attempts)
-		}
-	}
+	f.wantAllSentOnce(t)
 }
 
 // A temporary refusal is retried after back-off; a permanent one is given up.
@@ -153,5 +148,148 @@ func TestOutboxRetriesTemporaryAndGivesUpPermanent(t *testing.T) {
 	f.advance(store.OutboxBackoff(1) + time.Second)
 	if got := ob.DeliverOnce(ctx); got != 1 {
 		t.Fatalf("after back-off claimed %d, want the temporary one again", got)
+	}
+}
+
+// slowServer makes an SMTP server take slowStep of the store's clock per
+// message, deterministically: it accepts a message only when every running
+// sender waits on it (or is done), the oldest first, and advances the clock
+// as it does. So between renewing a lease and recording its send, a sender
+// sees at most two messages accepted (another sender's and its own).
+type slowServer struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	waiting []chan struct{}
+	running int // senders not done
+}
+
+const slowStep = 50 * time.Second // two steps are within store.OutboxLease
+
+func newSlowServer(senders int) *slowServer {
+	s := &slowServer{running: senders}
+	s.cond = sync.NewCond(&s.mu)
+	return s
+}
+
+// data is the backend's DATA hook: it waits until the message is accepted.
+func (s *slowServer) data() error {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.waiting = append(s.waiting, ch)
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	<-ch
+	return nil
+}
+
+func (s *slowServer) senderDone() {
+	s.mu.Lock()
+	s.running--
+	s.cond.Broadcast()
+	s.mu.Unlock()
+}
+
+// schedule accepts messages until every sender is done.
+func (s *slowServer) schedule(f *outboxFixture) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		for s.running > 0 && len(s.waiting) < s.running {
+			s.cond.Wait()
+		}
+		if s.running == 0 {
+			return
+		}
+		ch := s.waiting[0]
+		s.waiting = s.waiting[1:]
+		f.advance(slowStep)
+		close(ch)
+	}
+}
+
+// Two replicas on one store with a slow mail server (50 s a message, 30
+// invitations, 20 claimed at once): a claim's lease (2 min) runs out long
+// before its last message is sent. The other replica takes those messages
+// over and the first skips them, so each message is delivered exactly once.
+func TestOutboxSlowServerTwoReplicasDeliverOnce(t *testing.T) {
+	f := newOutboxFixture(t)
+	slow := newSlowServer(2)
+	be := &backend{data: slow.data}
+	sender := startServer(t, be, config.TLSNone)
+	const n = 30
+	for i := range n {
+		f.invite(t, fmt.Sprintf("user%02d@acme.example", i))
+	}
+	ctx := context.Background()
+	for range 2 {
+		go func() {
+			defer slow.senderDone()
+			ob := &Outbox{Store: f.st, Sender: sender, Log: quietLog()} // the default batch, 20
+			for ob.DeliverOnce(ctx) > 0 {
+			}
+		}()
+	}
+	slow.schedule(f)
+
+	got := map[string]int{}
+	for _, m := range be.messages() {
+		got[m.To[0]]++
+	}
+	for i := range n {
+		if to := fmt.Sprintf("user%02d@acme.example", i); got[to] != 1 {
+			t.Errorf("%s received %d messages, want 1", to, got[to])
+		}
+	}
+	f.wantAllSentOnce(t)
+}
+
+// wantAllSentOnce checks that every outbox row was sent after one attempt.
+func (f *outboxFixture) wantAllSentOnce(t *testing.T) {
+	t.Helper()
+	msgs, err := f.st.ListOutbox(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.SentAt == nil || m.Attempts != 1 {
+			t.Errorf("outbox row to %s: sentAt %v attempts %d, want sent after one attempt", m.To, m.SentAt, m.Attempts)
+		}
+	}
+}
+
+// A shutdown while a message is being sent gives the message and the rest of
+// the claim back, due at once and with no attempt spent; the next sender
+// delivers both.
+func TestOutboxShutdownMidSendSpendsNoAttempt(t *testing.T) {
+	f := newOutboxFixture(t)
+	ctx, shutdown := context.WithCancel(context.Background())
+	be := &backend{data: func() error {
+		shutdown() // the replica stops while the server receives the message
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "connection lost"}
+	}}
+	sender := startServer(t, be, config.TLSNone)
+	f.invite(t, "ada@acme.example")
+	f.invite(t, "bob@acme.example")
+	ob := &Outbox{Store: f.st, Sender: sender, Log: quietLog()}
+	if got := ob.DeliverOnce(ctx); got != 2 {
+		t.Fatalf("claimed %d, want 2", got)
+	}
+	msgs, err := f.st.ListOutbox(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.Attempts != 0 || m.SentAt != nil || m.FailedAt != nil || m.LastError != "" || m.NextAttempt.After(f.clock()) {
+			t.Errorf("after a shutdown mid-send %s is %+v, want due now with no attempt", m.To, m)
+		}
+	}
+
+	be.data = nil
+	next := &Outbox{Store: f.st, Sender: sender, Log: quietLog()}
+	if got := next.DeliverOnce(context.Background()); got != 2 {
+		t.Fatalf("the next sender claimed %d, want both at once", got)
+	}
+	if got := len(be.messages()); got != 2 {
+		t.Fatalf("server received %d messages, want 2", got)
 	}
 }

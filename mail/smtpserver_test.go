@@ -35,9 +35,11 @@ type received struct {
 
 // backend is an in-process SMTP server's backend that records messages.
 // When user is set, AUTH PLAIN is required before MAIL. Recipients
-// reject@... get 550 and later@... get 451.
+// reject@... get 550 and later@... get 451. When data is set, DATA calls it
+// first and fails with its error (a slow or interrupted server).
 type backend struct {
 	user, pass string
+	data       func() error
 
 	mu   sync.Mutex
 	msgs []received
@@ -99,6 +101,11 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (s *session) Data(r io.Reader) error {
+	if s.b.data != nil {
+		if err := s.b.data(); err != nil {
+			return err
+		}
+	}
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return err

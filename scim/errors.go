@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +25,9 @@ var conflictDetail = map[string]string{
 // toSCIM maps any error of a handler to the SCIM error the client sees. It is
 // the one place where store errors become status codes: ErrNotFound 404,
 // *ConflictError 409 uniqueness, rule 1 400 mutability, other rules and
-// *InvalidError 400 invalidValue, anything else 500 "internal error" with the
-// cause logged under the request id (never sent).
+// *InvalidError 400 invalidValue, a database that cannot answer now
+// (store.Unavailable, ErrBusy) 503 with Retry-After, anything else 500
+// "internal error" with the cause logged under the request id (never sent).
 func (h *Handler) toSCIM(r *http.Request, err error) scimerr.ScimError {
 	var se scimerr.ScimError
 	var pse *scimerr.ScimError
@@ -59,6 +61,10 @@ func (h *Handler) toSCIM(r *http.Request, err error) scimerr.ScimError {
 		return scimerr.ScimError{Status: http.StatusForbidden, Detail: "This token may not do that."}
 	case errors.Is(err, store.ErrUnauthenticated):
 		return scimerr.ScimError{Status: http.StatusUnauthorized, Detail: "A valid bearer token is required."}
+	case store.Unavailable(err) || errors.Is(err, store.ErrBusy):
+		h.log.Warn("scim.unavailable", "err", err, "request_id", h.requestID(r.Context()),
+			"method", r.Method, "path", r.URL.Path)
+		return errUnavailable
 	}
 	h.logInternal(r, err)
 	return scimerr.ScimError{Status: http.StatusInternalServerError, Detail: "internal error"}
@@ -69,20 +75,52 @@ func (h *Handler) logInternal(r *http.Request, err error) {
 		"method", r.Method, "path", r.URL.Path)
 }
 
+// errUnavailable answers while the database cannot: an IdP retries a 503
+// after Retry-After (store.RetryAfter) instead of counting a failure.
+var errUnavailable = scimerr.ScimError{Status: http.StatusServiceUnavailable,
+	Detail: "The service is temporarily unavailable; retry after the time in Retry-After."}
+
 // handlerErr converts an error for the library, which passes a ScimError
-// through as is. Statuses it does not allow for the method (503) are written
-// by writeError from the middleware instead; see Handler.ServeHTTP.
+// through as is. Statuses it does not allow for the method (503 on a GET)
+// it turns into a 500: such an error is also kept in the request's context
+// (withLateError), for respond to write instead.
 func (h *Handler) handlerErr(r *http.Request, err error) error {
 	if err == nil {
 		return nil
 	}
-	return h.toSCIM(r, err)
+	e := h.toSCIM(r, err)
+	if late, ok := r.Context().Value(lateErrorKey).(*scimerr.ScimError); ok && e.Status == http.StatusServiceUnavailable {
+		*late = e
+	}
+	return e
 }
 
-// writeError writes a SCIM error body with application/scim+json.
+type lateErrorCtxKey struct{}
+
+var lateErrorKey lateErrorCtxKey
+
+// withLateError gives r a place for the error the library cannot write.
+func withLateError(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), lateErrorKey, new(scimerr.ScimError)))
+}
+
+// lateError is the error kept for r by handlerErr, if any.
+func lateError(r *http.Request) (scimerr.ScimError, bool) {
+	late, ok := r.Context().Value(lateErrorKey).(*scimerr.ScimError)
+	if !ok || late.Status == 0 {
+		return scimerr.ScimError{}, false
+	}
+	return *late, true
+}
+
+// writeError writes a SCIM error body with application/scim+json; a 503
+// says when to retry.
 func writeError(w http.ResponseWriter, e scimerr.ScimError) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Del("Etag")
+	if e.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfter(store.RetryAfter.Seconds()))
+	}
 	w.WriteHeader(e.Status)
 	b, _ := json.Marshal(e)
 	_, _ = w.Write(b)

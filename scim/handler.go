@@ -161,8 +161,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	t, err := h.authenticate(r)
 	if err != nil {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)
-		writeError(w, h.toSCIM(r, err))
+		e := h.toSCIM(r, err)
+		if e.Status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)
+		}
+		writeError(w, e)
 		return
 	}
 	if wait, ok := h.limits.allow(t.ID); !ok {
@@ -232,6 +235,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, path string, bod
 	if h.fastGroupPatch(w, r2) {
 		return
 	}
+	r2 = withLateError(r2)
 	rec := &recorder{header: http.Header{}}
 	h.lib.ServeHTTP(rec, r2)
 	h.respond(w, r2, rec)

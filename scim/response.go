@@ -44,6 +44,10 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, rec *recorder)
 		status = http.StatusOK
 	}
 	body := rec.body.Bytes()
+	if late, ok := lateError(r); ok && status >= 500 {
+		writeError(w, late) // a 503, which the library turned into a 500
+		return
+	}
 	if status >= 500 {
 		// The library turns statuses it does not allow for a method (503 on
 		// a GET) and any non-SCIM error into a 500 with its own text; the

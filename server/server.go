@@ -64,7 +64,8 @@ func (s *Server) routes() chi.Router {
 	})
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
-	r.Mount("/scim/v2", scim.NewHandler(s.store, scim.Options{BaseURL: s.cfg.BaseURL, Log: s.log, RequestID: RequestID}))
+	limit := newInFlight(scimMaxInFlight(s.cfg, s.store.Backend()), s.cfg.SCIMMaxInFlightPerToken, s.cfg.SCIMQueueWait)
+	r.Mount("/scim/v2", limit.middleware(scim.NewHandler(s.store, scim.Options{BaseURL: s.cfg.BaseURL, Log: s.log, RequestID: RequestID})))
 	s.web = web.FromConfig(s.store, s.cfg, s.log)
 	s.web.Mount(r)
 	return r

@@ -248,10 +248,13 @@ type Tx interface {
 	InsertOutbox(ctx context.Context, m OutboxMessage) error
 	// ClaimOutbox picks up to limit messages that are unsent, not failed and due
 	// (NextAttempt <= now), moves their NextAttempt to now+lease so no other
-	// replica claims them meanwhile, and returns them. Concurrent claimers never
-	// get the same message (PostgreSQL: FOR UPDATE SKIP LOCKED).
-	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error)
-	// UpdateOutbox writes Attempts, NextAttempt, SentAt, FailedAt and LastError.
+	// replica claims them meanwhile, sets their LeaseHolder to holder, and
+	// returns them. Concurrent claimers never get the same message
+	// (PostgreSQL: FOR UPDATE SKIP LOCKED).
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, holder string, limit int) ([]OutboxMessage, error)
+	// UpdateOutbox writes Attempts, NextAttempt, SentAt, FailedAt and LastError
+	// while the message is unsent, not given up and held by m.LeaseHolder;
+	// otherwise it writes nothing and answers ErrNotFound.
 	UpdateOutbox(ctx context.Context, m OutboxMessage) error
 	GetOutbox(ctx context.Context, id string) (OutboxMessage, error)
 	// ListOutbox lists messages to one address (case-insensitive), oldest first ("" = all).

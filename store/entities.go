@@ -331,4 +331,7 @@ type OutboxMessage struct {
 	// FailedAt is set when delivery was given up (permanent error or too many attempts).
 	FailedAt  *time.Time
 	LastError string
+	// LeaseHolder is the claim that holds the message (ClaimOutbox); only it
+	// may record the delivery.
+	LeaseHolder string
 }

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel error kinds. Every error a Store method returns for a reason the
@@ -29,6 +31,19 @@ var (
 	// (Options.HashQueue); answer at once (503, retry shortly) rather than queue.
 	ErrBusy = errors.New("busy: too many password checks in progress")
 )
+
+// Unavailable reports whether err means the database could not do the work
+// now but may shortly: it is unreachable or recovering (ErrUnavailable), a
+// transaction was still contended after its retries (ErrRetry, SQLite busy
+// past its timeout), or the caller's deadline passed while waiting for it
+// (context.DeadlineExceeded, also for a pool connection). Protocols answer
+// 503 with Retry-After: RetryAfter, so clients retry instead of failing.
+func Unavailable(err error) bool {
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrRetry) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// RetryAfter is how long a client is asked to wait after an Unavailable error.
+const RetryAfter = 5 * time.Second
 
 // Rule identifies one of the account rules of product.md.
 type Rule int

@@ -2,6 +2,7 @@ package store
 
 import (
 	"sync"
+	"time"
 )
 
 // SCIMTokenWatcher is a Backend that tells every process at once of each
@@ -26,18 +27,34 @@ type SCIMTokenWatch interface {
 // maxCachedSCIMTokens bounds the cache of validated SCIM tokens.
 const maxCachedSCIMTokens = 4096
 
-// scimTokenCache holds validated tokens by hash while its watcher is up. A
-// read that started before an eviction or a change of state (gen) may not
-// fill it, so a token read before its revocation is never cached after it.
+// SCIMTokenCacheMaxAge bounds how long a validated SCIM token is trusted
+// without asking the database again, counted from the start of the read
+// that validated it. Notifications usually evict a changed token within
+// milliseconds; this bound holds when they are late or lost, and
+// RevokeSCIMToken waits it out before returning, so that once it returns
+// every replica refuses the token.
+const SCIMTokenCacheMaxAge = time.Second
+
+// scimTokenCache holds validated tokens by hash while its watcher is up, each
+// for at most SCIMTokenCacheMaxAge. A read that started before an eviction
+// or a change of state (gen) may not fill it, so a token read before its
+// revocation is never cached after it.
 type scimTokenCache struct {
 	mu        sync.Mutex
 	up        bool
 	gen       uint64
-	byHash    map[string]SCIMToken
+	byHash    map[string]cachedSCIMToken
 	evictions uint64
 }
 
-func newSCIMTokenCache() *scimTokenCache { return &scimTokenCache{byHash: map[string]SCIMToken{}} }
+type cachedSCIMToken struct {
+	SCIMToken
+	readAt time.Time // when the validating read started (monotonic)
+}
+
+func newSCIMTokenCache() *scimTokenCache {
+	return &scimTokenCache{byHash: map[string]cachedSCIMToken{}}
+}
 
 // Up implements SCIMTokenWatch.
 func (c *scimTokenCache) Up() {
@@ -68,20 +85,26 @@ func (c *scimTokenCache) Changed(id string) {
 	c.mu.Unlock()
 }
 
-// get returns the cached token of hash, or the generation a database read
-// must quote to put; ok is false too while the watcher is down.
-func (c *scimTokenCache) get(hash []byte) (t SCIMToken, ok bool, gen uint64, up bool) {
+// get returns the cached token of hash, if younger than
+// SCIMTokenCacheMaxAge, or the generation and time a database read must
+// quote to put; ok is false too while the watcher is down.
+func (c *scimTokenCache) get(hash []byte) (t SCIMToken, ok bool, gen uint64, now time.Time, up bool) {
+	now = time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.up {
-		return SCIMToken{}, false, c.gen, false
+		return SCIMToken{}, false, c.gen, now, false
 	}
-	t, ok = c.byHash[string(hash)]
-	return t, ok, c.gen, true
+	e, ok := c.byHash[string(hash)]
+	if ok && now.Sub(e.readAt) >= SCIMTokenCacheMaxAge {
+		delete(c.byHash, string(hash))
+		ok = false
+	}
+	return e.SCIMToken, ok, c.gen, now, true
 }
 
-// put caches t if nothing changed since gen was read.
-func (c *scimTokenCache) put(hash []byte, t SCIMToken, gen uint64) {
+// put caches t, read from readAt on, if nothing changed since gen was read.
+func (c *scimTokenCache) put(hash []byte, t SCIMToken, gen uint64, readAt time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.up || c.gen != gen {
@@ -93,7 +116,7 @@ func (c *scimTokenCache) put(hash []byte, t SCIMToken, gen uint64) {
 			break
 		}
 	}
-	c.byHash[string(hash)] = t
+	c.byHash[string(hash)] = cachedSCIMToken{SCIMToken: t, readAt: readAt}
 }
 
 // SCIMTokenCacheState reports whether SCIM tokens are being cached (the

@@ -45,9 +45,12 @@ func (s *Store) ListSCIMTokens(ctx context.Context, orgID string) (ts []SCIMToke
 	return ts, err
 }
 
-// RevokeSCIMToken revokes a token; the next request with it is refused.
+// RevokeSCIMToken revokes a token; once it returns, the next request with it
+// is refused by every replica. Over a backend whose replicas cache tokens
+// (SCIMTokenWatcher) it returns SCIMTokenCacheMaxAge after the commit.
 func (s *Store) RevokeSCIMToken(ctx context.Context, actor Actor, orgID, id string) (SCIMToken, error) {
 	var t SCIMToken
+	var revoked bool // by this call, not before
 	err := s.write(ctx, func(tx Tx, now time.Time) error {
 		if err := authorizeSSO(ctx, tx, actor, orgID); err != nil {
 			return err
@@ -56,7 +59,7 @@ func (s *Store) RevokeSCIMToken(ctx context.Context, actor Actor, orgID, id stri
 		if t, err = tx.GetSCIMToken(ctx, orgID, id); err != nil {
 			return err
 		}
-		if t.RevokedAt != nil {
+		if revoked = t.RevokedAt == nil; !revoked {
 			return nil
 		}
 		t.RevokedAt = &now
@@ -65,10 +68,18 @@ func (s *Store) RevokeSCIMToken(ctx context.Context, actor Actor, orgID, id stri
 		}
 		return audit(ctx, tx, now, actor, orgID, "scim_token.revoke", "scim_token", id, nil, map[string]any{"name": t.Name, "revokedAt": now})
 	})
-	if err == nil && s.tokenCache != nil {
+	if err == nil && s.tokenCache != nil && revoked {
 		// This replica at once; the others (and this one again) by the
-		// backend's notification, sent at commit.
+		// backend's notification, sent at commit, usually within
+		// milliseconds. A notification may be late or lost (a stalled
+		// connection): wait until every validation read before the commit
+		// has aged out of every replica's cache, so that once this returns
+		// the next request with the token is refused everywhere.
 		s.tokenCache.Changed(id)
+		select {
+		case <-ctx.Done():
+		case <-time.After(SCIMTokenCacheMaxAge):
+		}
 	}
 	return t, err
 }
@@ -84,12 +95,13 @@ func (s *Store) AuthenticateSCIMToken(ctx context.Context, secret string) (SCIMT
 	}
 	hash := HashSecret(secret)
 	var gen uint64
+	var readAt time.Time
 	var cacheable bool
 	if c := s.tokenCache; c != nil {
 		s.watchOnce.Do(func() { s.b.(SCIMTokenWatcher).WatchSCIMTokens(c) })
 		var t SCIMToken
 		var hit bool
-		if t, hit, gen, cacheable = c.get(hash); hit {
+		if t, hit, gen, readAt, cacheable = c.get(hash); hit {
 			s.touchSCIMToken(ctx, t)
 			return t, nil
 		}
@@ -105,7 +117,7 @@ func (s *Store) AuthenticateSCIMToken(ctx context.Context, secret string) (SCIMT
 		return SCIMToken{}, err
 	}
 	if cacheable {
-		s.tokenCache.put(hash, t, gen)
+		s.tokenCache.put(hash, t, gen, readAt)
 	}
 	s.touchSCIMToken(ctx, t)
 	return t, nil

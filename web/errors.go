@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/idbridge/idbridge/store"
@@ -43,8 +44,8 @@ func errorStatus(err error) (code int, msg string, rule store.Rule) {
 		return http.StatusUnauthorized, trimKind(err, store.ErrUnauthenticated), 0
 	case errors.Is(err, store.ErrBusy):
 		return http.StatusServiceUnavailable, "too many sign-ins are being checked right now; try again in a moment", 0
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return http.StatusServiceUnavailable, "temporarily unavailable; try again shortly", 0
+	case store.Unavailable(err), errors.Is(err, context.Canceled):
+		return http.StatusServiceUnavailable, unavailableMessage, 0
 	}
 	return http.StatusInternalServerError, "internal error", 0
 }
@@ -60,10 +61,25 @@ func trimKind(err, kind error) string {
 	return s
 }
 
+// unavailableMessage is shown while the database cannot answer (503).
+const unavailableMessage = "the service is temporarily unavailable; try again in a moment"
+
+// retryLater says when to retry a 503 of a database that cannot answer now
+// (store.Unavailable); it reports whether err is such an error.
+func retryLater(rw http.ResponseWriter, err error) bool {
+	if !store.Unavailable(err) {
+		return false
+	}
+	rw.Header().Set("Retry-After", strconv.Itoa(int(store.RetryAfter.Seconds())))
+	return true
+}
+
 // apiFail writes a store error as JSON, logging internal ones once.
 func (w *Web) apiFail(rw http.ResponseWriter, r *http.Request, err error) {
 	code, msg, rule := errorStatus(err)
-	if code >= 500 && !errors.Is(err, context.Canceled) { // a client that went away is no error of ours
+	if retryLater(rw, err) {
+		w.log.Warn("web.unavailable", "err", err, "path", r.URL.Path, "request_id", rw.Header().Get("X-Request-Id"))
+	} else if code >= 500 && !errors.Is(err, context.Canceled) { // a client that went away is no error of ours
 		w.log.Error("web.api_error", "err", err, "path", r.URL.Path, "request_id", rw.Header().Get("X-Request-Id"))
 	}
 	writeJSON(rw, code, apiError{Error: msg, Rule: int(rule)})

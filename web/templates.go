@@ -96,6 +96,8 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, name string, p page,
 	if errors.Is(err, store.ErrBusy) { // a sign-in flood: answered before any hashing
 		rw.Header().Set("Retry-After", "1")
 		w.log.Warn("web.busy", "path", r.URL.Path)
+	} else if retryLater(rw, err) { // the database is down or recovering: msg says so
+		w.log.Warn("web.unavailable", "err", err, "path", r.URL.Path, "request_id", rw.Header().Get("X-Request-Id"))
 	} else if code >= 500 && !errors.Is(err, context.Canceled) {
 		w.log.Error("web.error", "err", err, "path", r.URL.Path, "request_id", rw.Header().Get("X-Request-Id"))
 		msg = "Something went wrong on our side. Try again in a moment."

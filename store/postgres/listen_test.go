@@ -18,6 +18,17 @@ func replica(t *testing.T, url string) (*postgres.DB, *store.Store) {
 	return db, store.New(db, store.Options{})
 }
 
+// twoReplicas migrates a new database and opens two replicas on it.
+func twoReplicas(t *testing.T) (url string, dbA *postgres.DB, a, b *store.Store) {
+	url = pgtest.NewDatabase(t)
+	dbA, a = replica(t, url)
+	if err := dbA.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, b = replica(t, url)
+	return url, dbA, a, b
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
@@ -37,6 +48,25 @@ func authN(t *testing.T, s *store.Store, secret string, n int) {
 	}
 }
 
+// orgToken creates an org and a SCIM token of it through s.
+func orgToken(t *testing.T, s *store.Store) (store.Org, string, store.SCIMToken) {
+	t.Helper()
+	ctx, support := context.Background(), store.SupportActor("test")
+	co, err := s.CreateCompany(ctx, support, "C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := s.CreateOrg(ctx, support, store.NewOrg{CompanyID: co.ID, Name: "O", Domains: []string{"o.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, tok, err := s.CreateSCIMToken(ctx, support, org.ID, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return org, secret, tok
+}
+
 func refused(t *testing.T, s *store.Store, secret, what string) {
 	t.Helper()
 	if _, err := s.AuthenticateSCIMToken(context.Background(), secret); !errors.Is(err, store.ErrBadToken) {
@@ -49,26 +79,10 @@ func refused(t *testing.T, s *store.Store, secret, what string) {
 // its next request once the notification, sent at commit, has reached it.
 func TestSCIMTokenRevocationAcrossReplicas(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	dbA, a := replica(t, url)
-	if err := dbA.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_, b := replica(t, url)
+	url, dbA, a, b := twoReplicas(t)
 	_, cli := replica(t, url) // never authenticates, so never listens
 	support := store.SupportActor("test")
-	co, err := cli.CreateCompany(ctx, support, "C")
-	if err != nil {
-		t.Fatal(err)
-	}
-	org, err := cli.CreateOrg(ctx, support, store.NewOrg{CompanyID: co.ID, Name: "O", Domains: []string{"o.example"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s1, _, err := cli.CreateSCIMToken(ctx, support, org.ID, "one")
-	if err != nil {
-		t.Fatal(err)
-	}
+	org, s1, _ := orgToken(t, cli)
 	s2, t2, err := cli.CreateSCIMToken(ctx, support, org.ID, "two")
 	if err != nil {
 		t.Fatal(err)
@@ -137,19 +151,7 @@ func TestSCIMTokenCacheBypassedWhileListenerDown(t *testing.T) {
 	db := migrated(t)
 	hold := postgres.HoldReconnect(db)
 	s := store.New(db, store.Options{})
-	support := store.SupportActor("test")
-	co, err := s.CreateCompany(ctx, support, "C")
-	if err != nil {
-		t.Fatal(err)
-	}
-	org, err := s.CreateOrg(ctx, support, store.NewOrg{CompanyID: co.ID, Name: "O", Domains: []string{"o.example"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, tok, err := s.CreateSCIMToken(ctx, support, org.ID, "one")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, secret, tok := orgToken(t, s)
 	authN(t, s, secret, 1)
 	waitFor(t, "the listener", func() bool { c, _, _ := s.SCIMTokenCacheState(); return c })
 	authN(t, s, secret, 2)
@@ -189,4 +191,33 @@ func TestSCIMTokenCacheBypassedWhileListenerDown(t *testing.T) {
 	hold <- struct{}{}
 	waitFor(t, "the listener to reconnect", func() bool { c, _, _ := s.SCIMTokenCacheState(); return c })
 	refused(t, s, secret, "a revoked token after the listener came back")
+}
+
+// A replica that never hears of a revocation (its notification lost or late:
+// a stalled connection) still refuses the token on its next request once
+// RevokeSCIMToken has returned on another replica: the revocation returns
+// only after every validation read before it has aged out of every cache.
+func TestSCIMTokenRevokedEverywhereOnceRevokeReturns(t *testing.T) {
+	ctx := context.Background()
+	_, dbA, a, b := twoReplicas(t)
+	org, secret, tok := orgToken(t, a)
+	authN(t, b, secret, 1)
+	waitFor(t, "B's listener", func() bool { c, _, _ := b.SCIMTokenCacheState(); return c })
+	authN(t, b, secret, 1)
+	if _, n, _ := b.SCIMTokenCacheState(); n != 1 {
+		t.Fatalf("B cached %d tokens, want 1", n)
+	}
+
+	// No notification reaches B (nor anyone) for this revocation.
+	if _, err := dbA.Pool().Exec(ctx, `ALTER TABLE scim_tokens DISABLE TRIGGER scim_tokens_changed`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.RevokeSCIMToken(ctx, store.SupportActor("test"), org.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, b, secret, "replica B, never told, right after A's revocation returned")
+	refused(t, a, secret, "replica A after its own revocation")
+	if c, _, _ := b.SCIMTokenCacheState(); !c {
+		t.Errorf("B's listener went down: the test proved nothing about its cache")
+	}
 }

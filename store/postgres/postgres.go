@@ -277,6 +277,12 @@ func translate(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	// A failed connection attempt is unavailable whatever the server said
+	// (the database does not accept connections, is starting, or is gone).
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
@@ -299,9 +305,8 @@ func translate(err error) error {
 		}
 		return err
 	}
-	var ce *pgconn.ConnectError
 	var ne net.Error
-	if errors.Is(err, puddle.ErrClosedPool) || errors.As(err, &ce) || errors.As(err, &ne) || pgconn.SafeToRetry(err) {
+	if errors.Is(err, puddle.ErrClosedPool) || errors.As(err, &ne) || pgconn.SafeToRetry(err) {
 		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err

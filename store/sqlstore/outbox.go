@@ -9,12 +9,12 @@ import (
 )
 
 const outboxCols = `id, org_id, kind, from_name, from_email, to_addr, subject, body, created_at, attempts,
-	next_attempt, sent_at, failed_at, last_error`
+	next_attempt, sent_at, failed_at, last_error, lease_holder`
 
 func outboxDest(m *store.OutboxMessage) []any {
 	return []any{textScan{&m.ID}, textScan{&m.OrgID}, &m.Kind, &m.FromName, &m.FromEmail, &m.To, &m.Subject, &m.Body,
 		timeScan{&m.CreatedAt}, &m.Attempts, timeScan{&m.NextAttempt}, nullTimeScan{&m.SentAt}, nullTimeScan{&m.FailedAt},
-		&m.LastError}
+		&m.LastError, &m.LeaseHolder}
 }
 
 // InsertOutbox queues a message; the INSERT itself may be queued (Pipeliner).
@@ -27,23 +27,23 @@ func (t *Tx) InsertOutbox(ctx context.Context, m store.OutboxMessage) error {
 		return err
 	}
 	return t.execLater(ctx, "insert outbox", `INSERT INTO outbox (`+outboxCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		m.ID, orgID, m.Kind, m.FromName, m.FromEmail, m.To, m.Subject, m.Body, t.time(m.CreatedAt), m.Attempts,
-		t.time(m.NextAttempt), t.optTime(m.SentAt), t.optTime(m.FailedAt), m.LastError)
+		t.time(m.NextAttempt), t.optTime(m.SentAt), t.optTime(m.FailedAt), m.LastError, m.LeaseHolder)
 }
 
-// ClaimOutbox leases up to n due messages to this caller, oldest due first.
+// ClaimOutbox leases up to n due messages to holder, oldest due first.
 // On PostgreSQL the inner SELECT skips rows another claimer holds (FOR UPDATE
 // SKIP LOCKED); SQLite runs one writer at a time, which is as safe.
-func (t *Tx) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, n int) ([]store.OutboxMessage, error) {
+func (t *Tx) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, holder string, n int) ([]store.OutboxMessage, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	var out []store.OutboxMessage
-	err := t.queryAll(ctx, "claim outbox", `UPDATE outbox SET next_attempt = $1 WHERE id IN (
+	err := t.queryAll(ctx, "claim outbox", `UPDATE outbox SET next_attempt = $1, lease_holder = $4 WHERE id IN (
 		SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt <= $2
 		ORDER BY next_attempt LIMIT $3`+t.d.UpdateLock+t.d.SkipLocked+`) RETURNING `+outboxCols,
-		args{t.time(now.Add(lease)), t.time(now), n}, func(r Rows) error {
+		args{t.time(now.Add(lease)), t.time(now), n, holder}, func(r Rows) error {
 			var m store.OutboxMessage
 			err := r.Scan(outboxDest(&m)...)
 			out = append(out, m)
@@ -59,14 +59,14 @@ func (t *Tx) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration
 	return out, err
 }
 
-// UpdateOutbox writes the delivery state of m.
+// UpdateOutbox writes the delivery state of m while m's claim holds it.
 func (t *Tx) UpdateOutbox(ctx context.Context, m store.OutboxMessage) error {
 	if err := ids(&m.ID); err != nil {
 		return err
 	}
 	return t.execOne(ctx, "update outbox", `UPDATE outbox SET attempts = $2, next_attempt = $3, sent_at = $4,
-		failed_at = $5, last_error = $6 WHERE id = $1`,
-		m.ID, m.Attempts, t.time(m.NextAttempt), t.optTime(m.SentAt), t.optTime(m.FailedAt), m.LastError)
+		failed_at = $5, last_error = $6 WHERE id = $1 AND lease_holder = $7 AND sent_at IS NULL AND failed_at IS NULL`,
+		m.ID, m.Attempts, t.time(m.NextAttempt), t.optTime(m.SentAt), t.optTime(m.FailedAt), m.LastError, m.LeaseHolder)
 }
 
 // GetOutbox returns one message.

@@ -14,6 +14,7 @@ import (
 var outboxTests = []test{
 	{name: "outbox_claim_sent_failed_backoff", fn: testOutbox, epoch: time.Date(2002, 5, 6, 7, 0, 0, 0, time.UTC)},
 	{name: "race_outbox_two_replicas", fn: testOutboxReplicas, epoch: time.Date(2001, 5, 6, 7, 0, 0, 0, time.UTC)},
+	{name: "outbox_lease_holder", fn: testOutboxLeaseHolder, epoch: time.Date(2000, 5, 6, 7, 0, 0, 0, time.UTC)},
 }
 
 // claimMine claims until nothing is due and returns the claimed messages to the addresses.
@@ -198,5 +199,71 @@ func testOutboxReplicas(e *env) {
 		if want != 2*len(to) {
 			e.Errorf("round %d: %d messages, want %d", round, want, 2*len(to))
 		}
+	}
+}
+
+// Only the claim that holds a message records its delivery: a replica whose
+// lease ran out and was claimed again by another can neither renew, release
+// nor mark it, and writes nothing.
+func testOutboxLeaseHolder(e *env) {
+	tn := e.tenant()
+	m := e.member(tn.ID, func(n *store.NewMember) { n.Invite = true })
+	to := m.Account.Email
+	first := e.claimMine(e.s, to)
+	if len(first) != 1 || first[0].LeaseHolder == "" {
+		e.Fatalf("claimed %+v, want the invitation with a lease holder", first)
+	}
+	old := first[0]
+
+	// A renewal keeps the message from other claims past the first lease.
+	e.clock.Advance(store.OutboxLease - time.Second)
+	renewed, err := e.s.RenewOutboxLease(e.ctx, old)
+	e.ok(err, "RenewOutboxLease")
+	if !renewed.NextAttempt.Equal(e.clock.Now().Add(store.OutboxLease)) || e.mail(old).NextAttempt != renewed.NextAttempt {
+		e.Errorf("renewed lease ends %v (stored %v), want %v", renewed.NextAttempt, e.mail(old).NextAttempt, e.clock.Now().Add(store.OutboxLease))
+	}
+	e.clock.Advance(2 * time.Second)
+	if c := e.claimMine(newStore(e.b, e.clock), to); len(c) != 0 {
+		e.Fatalf("another replica claimed a renewed lease: %+v", c)
+	}
+
+	// An expired lease is claimed again, by a new holder.
+	e.clock.Advance(store.OutboxLease)
+	replica := newStore(e.b, e.clock)
+	again := e.claimMine(replica, to)
+	if len(again) != 1 || again[0].ID != old.ID || again[0].LeaseHolder == old.LeaseHolder {
+		e.Fatalf("after the lease: claimed %+v, want the message under a new holder", again)
+	}
+	before := e.mail(old)
+	for name, err := range map[string]error{
+		"MarkOutboxSent":   e.s.MarkOutboxSent(e.ctx, old),
+		"MarkOutboxFailed": e.s.MarkOutboxFailed(e.ctx, old, errors.New("timeout"), false),
+		"ReleaseOutbox":    e.s.ReleaseOutbox(e.ctx, old),
+		"RenewOutboxLease": func() error { _, err := e.s.RenewOutboxLease(e.ctx, old); return err }(),
+	} {
+		if !errors.Is(err, store.ErrOutboxLeaseLost) {
+			e.Errorf("%s by the old holder = %v, want ErrOutboxLeaseLost", name, err)
+		}
+	}
+	if after := e.mail(old); after.Attempts != 0 || after.SentAt != nil || after.FailedAt != nil ||
+		!after.NextAttempt.Equal(before.NextAttempt) || after.LeaseHolder != again[0].LeaseHolder {
+		e.Errorf("a refused mark wrote: before %+v, after %+v", before, after)
+	}
+
+	// The holder releases it (shutdown): due at once, no attempt counted.
+	e.ok(replica.ReleaseOutbox(e.ctx, again[0]), "ReleaseOutbox")
+	if got := e.mail(old); got.Attempts != 0 || !got.NextAttempt.Equal(e.clock.Now()) {
+		e.Errorf("released message = %+v, want due now with no attempt", got)
+	}
+	last := e.claimMine(e.s, to)
+	if len(last) != 1 {
+		e.Fatalf("a released message is claimed at once: got %+v", last)
+	}
+	e.ok(e.s.MarkOutboxSent(e.ctx, last[0]), "MarkOutboxSent")
+	if err := e.s.MarkOutboxSent(e.ctx, last[0]); !errors.Is(err, store.ErrOutboxLeaseLost) {
+		e.Errorf("marking a sent message again = %v, want ErrOutboxLeaseLost", err)
+	}
+	if got := e.mail(old); got.SentAt == nil || got.Attempts != 1 {
+		e.Errorf("sent message = %+v, want sent after one attempt", got)
 	}
 }

@@ -304,7 +304,7 @@ func Run(t *testing.T, b store.Backend) {
 		claim := func() []store.OutboxMessage {
 			var ms []store.OutboxMessage
 			if err := write(t, b, func(ctx context.Context, tx store.Tx) (err error) {
-				ms, err = tx.ClaimOutbox(ctx, base.Add(time.Second), time.Minute, 10)
+				ms, err = tx.ClaimOutbox(ctx, base.Add(time.Second), time.Minute, "smoke", 10)
 				return err
 			}); err != nil {
 				t.Fatal(err)
