@@ -183,7 +183,7 @@ func (w *Web) consoleFail(rw http.ResponseWriter, r *http.Request, err error) {
 // internal errors are logged and get a generic sentence.
 func (w *Web) consoleError(r *http.Request, err error) (int, string) {
 	if code, e, ok := userError(err); ok {
-		return code, sentence(e.Error)
+		return code, tr(langOf(r), sentence(e.Error))
 	}
 	code, msg, _ := errorStatus(err)
 	if code >= 500 && !errors.Is(err, context.Canceled) {

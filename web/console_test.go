@@ -453,7 +453,7 @@ func TestItalianCatalogue(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := map[string]bool{}
-	re := regexp.MustCompile(`\bt \$?[.\w]*[Ll]ang "((?:[^"\\]|\\.)*)"`)
+	re := regexp.MustCompile(`\bt (?:\$l|\$?\.Lang) "((?:[^"\\]|\\.)*)"`)
 	for _, en := range ents {
 		b, err := os.ReadFile("templates/" + en.Name())
 		if err != nil {
