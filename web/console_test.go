@@ -48,6 +48,13 @@ func TestConsoleLanding(t *testing.T) {
 		!strings.Contains(text(r.body), "Provisioning") || !strings.Contains(text(r.body), "Settings") {
 		t.Fatalf("Users page = %d, want the navigation with Users (2):\n%s", r.code, text(r.body))
 	}
+	// A form posted from another site is refused, and changes nothing.
+	if r := admin.post("/admin/users/"+f.user.Account.ID+"/remove", url.Values{}, "Sec-Fetch-Site", "cross-site"); r.code != http.StatusForbidden {
+		t.Errorf("a cross-site remove = %d, want 403", r.code)
+	}
+	if _, err := e.st.GetMember(e.ctx, f.org.ID, f.user.Account.ID); err != nil {
+		t.Errorf("a cross-site remove removed Bob: %v", err)
+	}
 	bob := e.browser()
 	if r := bob.signIn("bob@acme.example", f.password); r.code != http.StatusSeeOther || r.loc != "/account" {
 		t.Fatalf("user sign-in = %d %q, want 303 to /account", r.code, r.loc)
