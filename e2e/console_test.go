@@ -64,6 +64,8 @@ func TestConsole(t *testing.T) {
 
 	browser := newBrowser(t)
 	admin := person(t, browser)
+	do(t, admin, "the sign-in page", chromedp.Navigate(e.base+"/login"), chromedp.WaitVisible(chromedp.CSS("#identifier")))
+	shoot(t, admin, "login.png")
 	signInWithPassword(t, admin, e.base, e.admin.Account.Email, adminPassword)
 	if loc := location(t, admin); loc != e.base+"/admin/users" {
 		t.Fatalf("the admin landed on %s, want the console", loc)

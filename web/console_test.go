@@ -483,3 +483,28 @@ func TestItalianCatalogue(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInAndAccountInItalian: the sign-in and account pages follow
+// Accept-Language and the switcher too.
+func TestSignInAndAccountInItalian(t *testing.T) {
+	e := newEnv(t, web.Options{})
+	f := e.seed()
+	b := e.browser()
+	it := func(path string) resp {
+		req, _ := http.NewRequest(http.MethodGet, e.base+path, nil)
+		req.Header.Set("Accept-Language", "it")
+		return b.do(req)
+	}
+	r := it("/login")
+	if page := text(r.body); !strings.Contains(r.body, `<html lang="it">`) || !strings.Contains(page, "E-mail di lavoro o dominio dell'azienda") ||
+		!strings.Contains(page, "Hai dimenticato il tuo nome utente?") || !strings.Contains(r.body, `name="lang" value="en"`) {
+		t.Fatalf("/login in Italian:\n%s", page)
+	}
+	if r = b.get("/login"); !strings.Contains(text(r.body), "Work email or company domain") {
+		t.Errorf("/login without Accept-Language is not English")
+	}
+	b.mustSignIn("bob@acme.example", f.password)
+	if page := text(it("/account").body); !strings.Contains(page, "Modifica password") || !strings.Contains(page, "Il tuo account") {
+		t.Errorf("/account in Italian:\n%s", page)
+	}
+}

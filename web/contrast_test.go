@@ -35,6 +35,7 @@ func TestColourContrast(t *testing.T) {
 		// current navigation item, danger buttons, a selected row's text.
 		{"--fg", "--head"}, {"--accent", "--head"}, {"--fg", "--sel"},
 		{"--ondanger", "--danger"}, {"--muted", "--head"},
+		{"--accent", "--bg"}, // the language switcher under the sign-in pages
 	}
 	for scheme, vars := range map[string]map[string]string{"light": light, "dark": dark} {
 		for _, p := range pairs {

@@ -61,6 +61,8 @@ type page struct {
 	Lang    string
 	Nav     string
 	Console *console
+	// Self is the page's address, where the language switcher comes back.
+	Self string
 }
 
 type pages struct{ byName map[string]*template.Template }
@@ -97,6 +99,14 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, code int, name str
 	p.MinPassword, p.MaxEmail = store.MinPasswordLength, store.MaxEmailLength
 	if p.Lang == "" {
 		p.Lang = langOf(r)
+	}
+	// The handlers write English; the catalogue has the fixed sentences.
+	p.Title, p.Error, p.Notice, p.LinkText = tr(p.Lang, p.Title), tr(p.Lang, p.Error), tr(p.Lang, p.Notice), tr(p.Lang, p.LinkText)
+	if p.Self == "" {
+		p.Self = r.URL.RequestURI()
+		if r.Method != http.MethodGet {
+			p.Self = ""
+		}
 	}
 	t, ok := w.pages.byName[name]
 	var buf bytes.Buffer
