@@ -40,6 +40,9 @@ func TestConsoleLanding(t *testing.T) {
 	if r := admin.get("/admin"); r.code != http.StatusSeeOther || r.loc != "/admin/users" {
 		t.Fatalf("/admin = %d %q, want the Users page", r.code, r.loc)
 	}
+	if r := admin.get("/account"); !strings.Contains(r.body, `<a href="/admin/users" id="to-console">`) {
+		t.Errorf("the admin's account page has no way to the console")
+	}
 	if r := admin.get("/"); r.loc != "/admin" {
 		t.Fatalf("/ for an admin = %q, want /admin", r.loc)
 	}

@@ -115,6 +115,7 @@ func (w *Web) setLang(rw http.ResponseWriter, r *http.Request) {
 
 // italian translates the pages' English texts.
 var italian = map[string]string{
+	"Manage the users of %s":                       "Gestisci gli utenti di %s",
 	"Work email or company domain":                 "E-mail di lavoro o dominio dell'azienda",
 	"For example jane@example.com or example.com.": "Per esempio jane@example.com o example.com.",
 	"Continue":              "Continua",
