@@ -263,7 +263,7 @@ func signInWithPassword(t *testing.T, ctx context.Context, base, email, password
 	do(t, ctx, "password form of "+email,
 		typeIn("#password", password),
 		chromedp.Submit(chromedp.CSS("#password")),
-		chromedp.WaitVisible(chromedp.CSS("#given")), // /account
+		chromedp.WaitVisible(chromedp.CSS("#given, #console")), // /account, or the console for an admin
 	)
 }
 

@@ -68,18 +68,33 @@ func (w *Web) requireAdmin(next http.Handler) http.Handler {
 			writeJSON(rw, http.StatusNotFound, apiError{Error: "not found"})
 			return
 		}
-		m, err := w.st.GetMember(r.Context(), orgID, s.AccountID)
+		admin, err := w.isAdmin(r.Context(), s)
 		if err != nil {
 			w.apiFail(rw, r, err)
 			return
 		}
-		if m.Membership.UserType != store.UserTypeSystemAdmin || m.Membership.Disabled {
+		if !admin {
 			writeJSON(rw, http.StatusForbidden, apiError{Error: "only an enabled system admin of this organization can do this"})
 			return
 		}
-		ctx := context.WithValue(r.Context(), actorKey, store.AdminActor(orgID, s.AccountID))
-		next.ServeHTTP(rw, withSession(r.WithContext(ctx), s))
+		next.ServeHTTP(rw, asAdmin(r, s))
 	})
+}
+
+// isAdmin says whether the session's person is an enabled system admin of
+// the session's org.
+func (w *Web) isAdmin(ctx context.Context, s store.Session) (bool, error) {
+	m, err := w.st.GetMember(ctx, s.OrgID, s.AccountID)
+	if err != nil {
+		return false, err
+	}
+	return m.Membership.UserType == store.UserTypeSystemAdmin && !m.Membership.Disabled, nil
+}
+
+// asAdmin makes the session's admin the actor of r's changes.
+func asAdmin(r *http.Request, s store.Session) *http.Request {
+	ctx := context.WithValue(r.Context(), actorKey, store.AdminActor(s.OrgID, s.AccountID))
+	return withSession(r.WithContext(ctx), s)
 }
 
 func actorOf(r *http.Request) store.Actor {

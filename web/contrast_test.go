@@ -31,6 +31,11 @@ func TestColourContrast(t *testing.T) {
 		{"--accent", "--card"},     // links and link-buttons
 		{"--onaccent", "--accent"}, // buttons
 		{"--err", "--errbg"}, {"--ok", "--okbg"},
+		// The console (issue 9): table headers and their sort links, the
+		// current navigation item, danger buttons, a selected row's text.
+		{"--fg", "--head"}, {"--accent", "--head"}, {"--fg", "--sel"},
+		{"--ondanger", "--danger"}, {"--muted", "--head"},
+		{"--accent", "--bg"}, // the language switcher under the sign-in pages
 	}
 	for scheme, vars := range map[string]map[string]string{"light": light, "dark": dark} {
 		for _, p := range pairs {

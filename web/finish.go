@@ -52,7 +52,7 @@ func (w *Web) FinishSSO(rw http.ResponseWriter, r *http.Request, res sso.Result)
 		return
 	}
 	w.log.Info("web.sign_in", "method", "sso", "org_id", c.OrgID, "connection_id", c.ID, "account_id", acc.ID)
-	http.Redirect(rw, r, orDefault(safeReturnTo(res.ReturnTo), "/account"), http.StatusSeeOther)
+	http.Redirect(rw, r, orDefault(safeReturnTo(res.ReturnTo), w.landing(r.Context(), c.OrgID, acc.ID)), http.StatusSeeOther)
 }
 
 // connectionJIT reads the per-connection just-in-time switch ("jit": true

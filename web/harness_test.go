@@ -194,8 +194,9 @@ func (b *browser) signIn(email, password string) resp {
 
 func (b *browser) mustSignIn(email, password string) {
 	b.e.t.Helper()
-	if r := b.signIn(email, password); r.code != http.StatusSeeOther || r.loc != "/account" {
-		b.e.t.Fatalf("sign in %s: %d %q, want 303 to /account; body %s", email, r.code, r.loc, text(r.body))
+	// An org's system admin lands on the console, anyone else on the account page.
+	if r := b.signIn(email, password); r.code != http.StatusSeeOther || (r.loc != "/account" && r.loc != "/admin") {
+		b.e.t.Fatalf("sign in %s: %d %q, want 303 to /account or /admin; body %s", email, r.code, r.loc, text(r.body))
 	}
 }
 

@@ -214,7 +214,7 @@ func (w *Web) loginPassword(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.log.Info("web.sign_in", "method", "password", "org_id", orgID, "account_id", acc.ID)
-	http.Redirect(rw, r, orDefault(p.ReturnTo, "/account"), http.StatusSeeOther)
+	http.Redirect(rw, r, orDefault(p.ReturnTo, w.landing(r.Context(), orgID, acc.ID)), http.StatusSeeOther)
 }
 
 // emailProblem says what is wrong with an email typed into a form (rule 2:

@@ -55,16 +55,41 @@ type page struct {
 	WrongPassword bool
 	// SupportEmail or SupportURL: how to reach support (Options.SupportContact).
 	SupportEmail, SupportURL string
+
+	// Lang is the page's language (langOf); Nav, on the console's pages,
+	// the navigation item of the page, and Console what they show.
+	Lang    string
+	Nav     string
+	Console *console
+	// Self is the page's address, where the language switcher comes back.
+	Self string
 }
 
 type pages struct{ byName map[string]*template.Template }
 
-var pageNames = []string{"login", "password", "choose", "message", "forgot", "setpassword", "account", "logout", "ssotest", "locked", "username"}
+var pageNames = []string{"login", "password", "choose", "message", "forgot", "setpassword", "account", "logout", "ssotest", "locked", "username",
+	"admin_users", "admin_user", "admin_email", "admin_remove", "admin_new", "admin_added", "admin_bulk", "admin_settings", "admin_provisioning"}
+
+// funcs are the templates' helpers: t translates (and formats), label
+// names a status, user type, subscription or reports role, number and
+// when format for the language.
+var funcs = template.FuncMap{
+	"t":             tr,
+	"label":         func(lang string, v any) string { return tr(lang, exportLabels[fmt.Sprint(v)]) },
+	"number":        number,
+	"when":          when,
+	"eqs":           func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	"userTypes":     func() []store.UserType { return userTypes },
+	"subscriptions": func() []store.Subscription { return subscriptions },
+	"reportsRoles":  func() []store.ReportsRole { return reportsRoles },
+	"statuses":      func() []store.Status { return statuses },
+	"fieldOf":       fieldOf,
+}
 
 func mustPages() *pages {
 	ps := &pages{byName: map[string]*template.Template{}}
 	for _, n := range pageNames {
-		ps.byName[n] = template.Must(template.ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
+		ps.byName[n] = template.Must(template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
 	}
 	return ps
 }
@@ -72,6 +97,17 @@ func mustPages() *pages {
 // render writes a page; a template error (a bug) becomes a plain 500.
 func (w *Web) render(rw http.ResponseWriter, r *http.Request, code int, name string, p page) {
 	p.MinPassword, p.MaxEmail = store.MinPasswordLength, store.MaxEmailLength
+	if p.Lang == "" {
+		p.Lang = langOf(r)
+	}
+	// The handlers write English; the catalogue has the fixed sentences.
+	p.Title, p.Error, p.Notice, p.LinkText = tr(p.Lang, p.Title), tr(p.Lang, p.Error), tr(p.Lang, p.Notice), tr(p.Lang, p.LinkText)
+	if p.Self == "" {
+		p.Self = r.URL.RequestURI()
+		if r.Method != http.MethodGet {
+			p.Self = ""
+		}
+	}
 	t, ok := w.pages.byName[name]
 	var buf bytes.Buffer
 	err := fmt.Errorf("no template %q", name)
@@ -84,6 +120,9 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, code int, name str
 		return
 	}
 	secureHeaders(rw.Header()) // also on pages answered from the providers' routes
+	if p.Console != nil {
+		rw.Header().Set("Content-Security-Policy", consoleCSP)
+	}
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.WriteHeader(code)
 	_, _ = buf.WriteTo(rw)

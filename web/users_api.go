@@ -52,18 +52,37 @@ func userView(m store.Member) userJSON {
 // userFail is apiFail for the user routes: an email refused by rule 2 is
 // bad input (400); a taken email or membership gets a sentence.
 func (w *Web) userFail(rw http.ResponseWriter, r *http.Request, err error) {
-	var ce *store.ConflictError
-	switch {
-	case store.RuleOf(err) == store.RuleEmailSyntax:
-		writeJSON(rw, http.StatusBadRequest, apiError{Error: ruleDetail(err), Rule: int(store.RuleEmailSyntax)})
-	case errors.As(err, &ce) && ce.Field == "membership":
-		writeJSON(rw, http.StatusConflict, apiError{Error: "This person is already a user of this organization."})
-	case errors.As(err, &ce) && ce.Field == "email":
-		writeJSON(rw, http.StatusConflict, apiError{Error: "Another account already signs in with this email address."})
-	default:
-		w.apiFail(rw, r, err)
+	if code, e, ok := userError(err); ok {
+		writeJSON(rw, code, e)
+		return
 	}
+	w.apiFail(rw, r, err)
 }
+
+// userError is the answer to the errors of adding a user or changing an
+// email that the API and the console word their own way; ok is false for
+// every other error (errorStatus's).
+func userError(err error) (int, apiError, bool) {
+	var ce *store.ConflictError
+	var in inputError
+	switch {
+	case errors.As(err, &in):
+		return http.StatusBadRequest, apiError{Error: string(in)}, true
+	case store.RuleOf(err) == store.RuleEmailSyntax:
+		return http.StatusBadRequest, apiError{Error: ruleDetail(err), Rule: int(store.RuleEmailSyntax)}, true
+	case errors.As(err, &ce) && ce.Field == "membership":
+		return http.StatusConflict, apiError{Error: "This person is already a user of this organization."}, true
+	case errors.As(err, &ce) && ce.Field == "email":
+		return http.StatusConflict, apiError{Error: "Another account already signs in with this email address."}, true
+	}
+	return 0, apiError{}, false
+}
+
+// inputError is a request the users' routes refuse before asking the store
+// (400, the sentence as it is).
+type inputError string
+
+func (e inputError) Error() string { return string(e) }
 
 func ruleDetail(err error) string {
 	var re *store.RuleError
@@ -323,45 +342,54 @@ type createdUserJSON struct {
 	InvitationReason string `json:"invitationReason,omitempty"`
 }
 
+// newUserJSON is a user to add: name, email and access rights.
+type newUserJSON struct {
+	Email      string `json:"email"`
+	GivenName  string `json:"givenName"`
+	FamilyName string `json:"familyName"`
+	rightsJSON
+}
+
 // apiCreateUser adds a user with their access rights and sends the
 // invitation, unless rule 9 says not to (the answer says why).
 func (w *Web) apiCreateUser(rw http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Email      string `json:"email"`
-		GivenName  string `json:"givenName"`
-		FamilyName string `json:"familyName"`
-		rightsJSON
-	}
+	var in newUserJSON
 	if !decode(rw, r, &in) {
 		return
 	}
-	if strings.TrimSpace(in.Email) == "" {
-		badRequest(rw, "email: the new user's email address is required")
-		return
-	}
-	if err := in.check(); err != nil {
-		w.apiFail(rw, r, err)
-		return
-	}
-	orgID := chi.URLParam(r, "org")
-	rights := in.change().Apply(store.Membership{}) // unset rights stay "": the store's defaults
-	m, err := w.st.CreateMember(r.Context(), actorOf(r), orgID, store.NewMember{Email: in.Email, GivenName: in.GivenName, FamilyName: in.FamilyName,
-		UserType: rights.UserType, Subscription: rights.Subscription, ReportsRole: rights.ReportsRole, Invite: true})
+	out, err := w.addUser(r.Context(), actorOf(r), chi.URLParam(r, "org"), in)
 	if err != nil {
 		w.userFail(rw, r, err)
 		return
 	}
+	writeJSON(rw, http.StatusCreated, out)
+}
+
+// addUser adds a user (rule 14: an existing account joins the org) and
+// invites them unless rule 9 says not to; the answer says why not.
+func (w *Web) addUser(ctx context.Context, actor store.Actor, orgID string, in newUserJSON) (createdUserJSON, error) {
+	if strings.TrimSpace(in.Email) == "" {
+		return createdUserJSON{}, inputError("email: the new user's email address is required")
+	}
+	if err := in.check(); err != nil {
+		return createdUserJSON{}, err
+	}
+	rights := in.change().Apply(store.Membership{}) // unset rights stay "": the store's defaults
+	m, err := w.st.CreateMember(ctx, actor, orgID, store.NewMember{Email: in.Email, GivenName: in.GivenName, FamilyName: in.FamilyName,
+		UserType: rights.UserType, Subscription: rights.Subscription, ReportsRole: rights.ReportsRole, Invite: true})
+	if err != nil {
+		return createdUserJSON{}, err
+	}
 	out := createdUserJSON{userJSON: userView(m), ExistingAccount: m.Account.CreatedAt.Before(m.Membership.CreatedAt),
 		InvitationSent: m.Membership.InvitedAt != nil}
 	if !out.InvitationSent {
-		org, err := w.st.GetOrg(r.Context(), orgID)
+		org, err := w.st.GetOrg(ctx, orgID)
 		if err != nil {
-			w.apiFail(rw, r, err)
-			return
+			return createdUserJSON{}, err
 		}
 		_, out.InvitationReason, _ = allowed(store.CanInvite(org, m.Account, m.Membership))
 	}
-	writeJSON(rw, http.StatusCreated, out)
+	return out, nil
 }
 
 // apiInviteUser sends or resends the invitation (rule 9).
@@ -383,22 +411,25 @@ func (w *Web) apiUpdateUser(rw http.ResponseWriter, r *http.Request) {
 	if !decode(rw, r, &in) {
 		return
 	}
-	if in.empty() && in.Disabled == nil {
-		badRequest(rw, "send at least one of userType, subscription, reportsRole, disabled")
-		return
-	}
-	if err := in.check(); err != nil {
-		w.apiFail(rw, r, err)
-		return
-	}
-	c := in.change()
-	c.Disabled = in.Disabled
-	m, err := w.st.UpdateMember(r.Context(), actorOf(r), chi.URLParam(r, "org"), chi.URLParam(r, "id"), store.MemberUpdate{MembershipChange: c})
+	m, err := w.updateUser(r.Context(), actorOf(r), chi.URLParam(r, "org"), chi.URLParam(r, "id"), in.rightsJSON, in.Disabled)
 	if err != nil {
-		w.apiFail(rw, r, err)
+		w.userFail(rw, r, err)
 		return
 	}
 	writeJSON(rw, http.StatusOK, userView(m))
+}
+
+// updateUser changes a user's access rights or disabled flag.
+func (w *Web) updateUser(ctx context.Context, actor store.Actor, orgID, id string, in rightsJSON, disabled *bool) (store.Member, error) {
+	if in.empty() && disabled == nil {
+		return store.Member{}, inputError("send at least one of userType, subscription, reportsRole, disabled")
+	}
+	if err := in.check(); err != nil {
+		return store.Member{}, err
+	}
+	c := in.change()
+	c.Disabled = disabled
+	return w.st.UpdateMember(ctx, actor, orgID, id, store.MemberUpdate{MembershipChange: c})
 }
 
 // apiChangeEmail changes a user's sign-in email (rules 1 to 5) once the
@@ -411,25 +442,29 @@ func (w *Web) apiChangeEmail(rw http.ResponseWriter, r *http.Request) {
 	if !decode(rw, r, &in) {
 		return
 	}
-	if strings.TrimSpace(in.Email) == "" {
-		badRequest(rw, "email: the new email address is required")
-		return
-	}
-	if !in.Confirm {
-		badRequest(rw, "confirm: the person will no longer sign in with the old address; send \"confirm\": true to change it")
-		return
-	}
-	orgID, id := chi.URLParam(r, "org"), chi.URLParam(r, "id")
-	if _, err := w.st.ChangeEmail(r.Context(), actorOf(r), orgID, id, in.Email); err != nil {
+	m, err := w.changeEmail(r.Context(), actorOf(r), chi.URLParam(r, "org"), chi.URLParam(r, "id"), in.Email, in.Confirm)
+	if err != nil {
 		w.userFail(rw, r, err)
 		return
 	}
-	m, err := w.st.GetMember(r.Context(), orgID, id)
-	if err != nil {
-		w.apiFail(rw, r, err)
-		return
-	}
 	writeJSON(rw, http.StatusOK, userView(m))
+}
+
+// errUnconfirmed refuses an email change the admin did not confirm.
+const errUnconfirmed = inputError("confirm: the person will no longer sign in with the old address; send \"confirm\": true to change it")
+
+// changeEmail changes a user's email once confirmed and answers the user.
+func (w *Web) changeEmail(ctx context.Context, actor store.Actor, orgID, id, email string, confirm bool) (store.Member, error) {
+	if strings.TrimSpace(email) == "" {
+		return store.Member{}, inputError("email: the new email address is required")
+	}
+	if !confirm {
+		return store.Member{}, errUnconfirmed
+	}
+	if _, err := w.st.ChangeEmail(ctx, actor, orgID, id, email); err != nil {
+		return store.Member{}, err
+	}
+	return w.st.GetMember(ctx, orgID, id)
 }
 
 // apiRemoveUser removes a user from the org (rules 6, 13).
@@ -454,56 +489,60 @@ type bulkJSON struct {
 	Refused int              `json:"refused"`
 }
 
+// bulkInJSON is a bulk change: the selected ids, or every user matching
+// a search and filters; and the change of access rights.
+type bulkInJSON struct {
+	IDs          []string   `json:"ids"`
+	All          bool       `json:"all"`
+	Q            string     `json:"q"`
+	Status       []string   `json:"status"`
+	Type         []string   `json:"type"`
+	Subscription []string   `json:"subscription"`
+	Changes      rightsJSON `json:"changes"`
+}
+
 // apiBulkUpdate applies one change of access rights to a set of users, or
 // to every user matching a search and filters; each user is changed or
 // refused on their own.
 func (w *Web) apiBulkUpdate(rw http.ResponseWriter, r *http.Request) {
-	var in struct {
-		IDs          []string   `json:"ids"`
-		All          bool       `json:"all"`
-		Q            string     `json:"q"`
-		Status       []string   `json:"status"`
-		Type         []string   `json:"type"`
-		Subscription []string   `json:"subscription"`
-		Changes      rightsJSON `json:"changes"`
-	}
+	var in bulkInJSON
 	if !decode(rw, r, &in) {
 		return
 	}
+	out, err := w.bulkUpdate(r.Context(), actorOf(r), chi.URLParam(r, "org"), in)
+	if err != nil {
+		w.userFail(rw, r, err)
+		return
+	}
+	writeJSON(rw, http.StatusOK, out)
+}
+
+func (w *Web) bulkUpdate(ctx context.Context, actor store.Actor, orgID string, in bulkInJSON) (bulkJSON, error) {
 	filtered := in.Q != "" || len(in.Status)+len(in.Type)+len(in.Subscription) > 0
 	switch {
 	case in.All == (in.IDs != nil):
-		badRequest(rw, "send either \"ids\" (the selected users) or \"all\": true (every user matching the search and filters)")
-		return
+		return bulkJSON{}, inputError("send either \"ids\" (the selected users) or \"all\": true (every user matching the search and filters)")
 	case !in.All && filtered:
-		badRequest(rw, "the search and filters (q, status, type, subscription) go with \"all\": true, not with \"ids\"")
-		return
+		return bulkJSON{}, inputError("the search and filters (q, status, type, subscription) go with \"all\": true, not with \"ids\"")
 	case !in.All && len(in.IDs) == 0:
-		badRequest(rw, "ids: select at least one user")
-		return
+		return bulkJSON{}, inputError("ids: select at least one user")
 	case len(in.IDs) > maxBulkIDs:
-		badRequest(rw, "ids: at most %d users at once; use \"all\": true with the search and filters for more", maxBulkIDs)
-		return
+		return bulkJSON{}, inputError(fmt.Sprintf("ids: at most %d users at once; use \"all\": true with the search and filters for more", maxBulkIDs))
 	case in.Changes.empty():
-		badRequest(rw, "changes: send at least one of userType, subscription, reportsRole")
-		return
+		return bulkJSON{}, inputError("changes: send at least one of userType, subscription, reportsRole")
 	}
 	if err := in.Changes.check(); err != nil {
-		w.apiFail(rw, r, err)
-		return
+		return bulkJSON{}, err
 	}
-	orgID, actor := chi.URLParam(r, "org"), actorOf(r)
 	change := store.MemberUpdate{MembershipChange: in.Changes.change()}
 	var res []store.BulkResult
 	if in.All {
 		q, err := memberFilter(in.Q, in.Status, in.Type, in.Subscription)
 		if err != nil {
-			w.apiFail(rw, r, err)
-			return
+			return bulkJSON{}, err
 		}
-		if res, err = w.st.UpdateMatchingMembers(r.Context(), actor, orgID, q, change); err != nil {
-			w.apiFail(rw, r, err)
-			return
+		if res, err = w.st.UpdateMatchingMembers(ctx, actor, orgID, q, change); err != nil {
+			return bulkJSON{}, err
 		}
 	} else {
 		var ids []string
@@ -512,7 +551,7 @@ func (w *Web) apiBulkUpdate(rw http.ResponseWriter, r *http.Request) {
 				ids = append(ids, id)
 			}
 		}
-		res = w.st.UpdateMembers(r.Context(), actor, orgID, ids, change)
+		res = w.st.UpdateMembers(ctx, actor, orgID, ids, change)
 	}
 	out := bulkJSON{Results: make([]bulkResultJSON, len(res))}
 	for i, b := range res {
@@ -528,7 +567,7 @@ func (w *Web) apiBulkUpdate(rw http.ResponseWriter, r *http.Request) {
 		}
 		out.Results[i].Error, out.Results[i].Rule = msg, int(rule)
 	}
-	writeJSON(rw, http.StatusOK, out)
+	return out, nil
 }
 
 type orgJSON struct {

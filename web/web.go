@@ -142,6 +142,8 @@ func (w *Web) Mount(r chi.Router) {
 		r.Post("/account/password", w.accountPassword)
 		r.Get("/api/me/orgs", w.apiMyOrgs)
 		r.Route("/api/orgs/{org}", w.adminRoutes)
+		r.Route("/admin", w.consoleRoutes)
+		r.Post("/lang", w.setLang)
 	})
 	for _, p := range w.providers {
 		p.Mount(r)
@@ -165,8 +167,15 @@ func secureHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", pageCSP)
 }
+
+// pageCSP allows no script; the console's pages (consoleCSP) load
+// /admin/console.js, a file of ours, and nothing else.
+const (
+	pageCSP    = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'"
+	consoleCSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 func (w *Web) crossOriginDenied(rw http.ResponseWriter, r *http.Request) {
 	w.log.Warn("web.cross_origin_refused", "path", r.URL.Path)
@@ -209,8 +218,8 @@ func clientIP(r *http.Request) string {
 }
 
 func (w *Web) home(rw http.ResponseWriter, r *http.Request) {
-	if _, ok := w.session(r); ok {
-		http.Redirect(rw, r, "/account", http.StatusSeeOther)
+	if s, ok := w.session(r); ok {
+		http.Redirect(rw, r, w.landing(r.Context(), s.OrgID, s.AccountID), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(rw, r, "/login", http.StatusSeeOther)
