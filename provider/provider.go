@@ -13,6 +13,7 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -20,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -72,6 +74,10 @@ type Provider struct {
 	op   *op.Provider
 	stor *storage
 	log  *slog.Logger
+
+	discoOnce sync.Once
+	disco     []byte
+	discoErr  error
 }
 
 // New returns the provider over st.
@@ -137,8 +143,32 @@ func (p *Provider) Mount(r chi.Router) {
 	r.Get(LoginPath, p.login)
 	r.Get(EndSessionPath, p.endSession)
 	r.Post(EndSessionPath, p.endSession)
-	r.Handle("/.well-known/openid-configuration", p.opHandler())
+	r.Get(oidc.DiscoveryEndpoint, p.discovery)
 	r.Handle("/oauth/*", p.opHandler())
+}
+
+// discovery answers /.well-known/openid-configuration from memory: op's
+// document, narrowed to what idbridge does (the code flow with PKCE S256,
+// refresh tokens; no implicit or hybrid flow).
+func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
+	p.discoOnce.Do(func() {
+		ctx := op.ContextWithIssuer(r.Context(), p.opt.BaseURL)
+		d := op.CreateDiscoveryConfig(ctx, p.op, p.stor)
+		d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+		d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
+		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+		d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
+		d.RequestParameterSupported = false
+		p.disco, p.discoErr = json.Marshal(d)
+	})
+	if p.discoErr != nil {
+		http.Error(w, "discovery unavailable", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(p.disco)
 }
 
 // opHandler runs op's own router on a fresh routing context.

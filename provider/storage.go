@@ -255,7 +255,8 @@ func (s *storage) claims(ctx context.Context, info *oidc.UserInfo, accountID, or
 	}
 	if slices.Contains(scopes, oidc.ScopeEmail) {
 		info.Email = m.Account.Email
-		info.EmailVerified = oidc.Bool(m.Account.ActivatedAt != nil)
+		// Always said, false included (the struct field omits false).
+		info.AppendClaims("email_verified", m.Account.ActivatedAt != nil)
 	}
 	info.AppendClaims("org_id", org.ID)
 	info.AppendClaims("org_name", org.Name)
