@@ -102,52 +102,54 @@ func cmdAppList(e env, args []string) error {
 	})
 }
 
+// openApp parses --id (and --json) of a command on one app and opens the store.
+func openApp(e env, name string, args []string) (st *store.Store, id string, asJSON bool, done func(), err error) {
+	fs := flags(name, e)
+	idf := fs.String("id", "", "client_id")
+	js := fs.Bool("json", false, "print JSON")
+	st, done, err = openWith(e, fs, args, "id")
+	return st, *idf, *js, done, err
+}
+
 func cmdAppShow(e env, args []string) error {
-	fs := flags("app show", e)
-	id := fs.String("id", "", "client_id")
-	asJSON := fs.Bool("json", false, "print JSON")
-	st, done, err := openWith(e, fs, args, "id")
+	st, id, asJSON, done, err := openApp(e, "app show", args)
 	if err != nil {
 		return err
 	}
 	defer done()
-	a, err := st.GetApp(e.ctx, *id)
+	a, err := st.GetApp(e.ctx, id)
 	if err != nil {
-		return fmt.Errorf("application %s: %w", *id, err)
+		return fmt.Errorf("application %s: %w", id, err)
 	}
 	base, _ := linkBaseURL(e, st)
-	return output(e, *asJSON, appJSON(a), func(w io.Writer) { printApp(w, a, "", base) })
+	return output(e, asJSON, appJSON(a), func(w io.Writer) { printApp(w, a, "", base) })
 }
 
 func cmdAppRotateSecret(e env, args []string) error {
-	fs := flags("app rotate-secret", e)
-	id := fs.String("id", "", "client_id")
-	asJSON := fs.Bool("json", false, "print JSON")
-	st, done, err := openWith(e, fs, args, "id")
+	st, id, asJSON, done, err := openApp(e, "app rotate-secret", args)
 	if err != nil {
 		return err
 	}
 	defer done()
-	secret, err := st.RotateAppSecret(e.ctx, supportActor(e), *id)
+	secret, err := st.RotateAppSecret(e.ctx, supportActor(e), id)
 	if err != nil {
-		return fmt.Errorf("application %s: %w", *id, err)
+		return fmt.Errorf("application %s: %w", id, err)
 	}
-	return output(e, *asJSON, map[string]any{"clientId": *id, "clientSecret": secret}, func(w io.Writer) {
+	return output(e, asJSON, map[string]any{"clientId": id, "clientSecret": secret}, func(w io.Writer) {
 		fmt.Fprintf(w, "client_secret:  %s\n                (shown once; the old secret no longer works)\n", secret)
 	})
 }
 
 func cmdAppDelete(e env, args []string) error {
-	fs := flags("app delete", e)
-	id := fs.String("id", "", "client_id")
-	st, done, err := openWith(e, fs, args, "id")
+	st, id, asJSON, done, err := openApp(e, "app delete", args)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if err := st.DeleteApp(e.ctx, supportActor(e), *id); err != nil {
-		return fmt.Errorf("application %s: %w", *id, err)
+	if err := st.DeleteApp(e.ctx, supportActor(e), id); err != nil {
+		return fmt.Errorf("application %s: %w", id, err)
 	}
-	fmt.Fprintf(e.stdout, "application %s deleted; every token it held is revoked\n", *id)
-	return nil
+	return output(e, asJSON, map[string]any{"clientId": id, "deleted": true}, func(w io.Writer) {
+		fmt.Fprintf(w, "application %s deleted; every token it held is revoked\n", id)
+	})
 }
