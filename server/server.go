@@ -17,6 +17,7 @@ import (
 
 	"github.com/idbridge/idbridge/config"
 	"github.com/idbridge/idbridge/mail"
+	"github.com/idbridge/idbridge/provider"
 	"github.com/idbridge/idbridge/scim"
 	"github.com/idbridge/idbridge/store"
 	"github.com/idbridge/idbridge/web"
@@ -68,6 +69,11 @@ func (s *Server) routes() chi.Router {
 	r.Mount("/scim/v2", limit.middleware(scim.NewHandler(s.store, scim.Options{BaseURL: s.cfg.BaseURL, Log: s.log, RequestID: RequestID})))
 	s.web = web.FromConfig(s.store, s.cfg, s.log)
 	s.web.Mount(r)
+	if p, err := provider.FromConfig(s.store, s.cfg, s.web, s.log); err != nil {
+		s.log.Error("oauth.provider_disabled", "err", err)
+	} else {
+		p.Mount(r)
+	}
 	return r
 }
 

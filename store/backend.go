@@ -113,7 +113,8 @@ type AuditQuery struct {
 // returns it. Callers only pass those errors on; they never branch on them
 // inside the transaction.
 type Tx interface {
-	LinkTx // identity links: backend_links.go
+	LinkTx  // identity links: backend_links.go
+	OAuthTx // applications and their tokens: backend_oauth.go
 	SSOTx
 	SCIMTx // SCIM searches: backend_scim.go
 	InsertCompany(ctx context.Context, c Company) error

@@ -51,10 +51,13 @@ func joinCompany(ctx context.Context, tx Tx, now time.Time, actor Actor, org Org
 }
 
 // endOtherSignIns ends every session of the account but keep (nil: all of
-// them) and voids its outstanding reset links: after a password is set or
+// them), revokes its apps' tokens and voids its outstanding reset links: after a password is set or
 // changed, nothing issued before still signs in.
 func endOtherSignIns(ctx context.Context, tx Tx, accountID string, keep []byte) error {
 	if _, err := tx.DeleteSessions(ctx, accountID, "", keep); err != nil {
+		return err
+	}
+	if _, err := tx.DeleteGrantsOf(ctx, accountID, ""); err != nil {
 		return err
 	}
 	return tx.DeleteTokens(ctx, accountID, "", TokenReset)

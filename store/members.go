@@ -377,7 +377,7 @@ func (s *Store) updateMember(ctx context.Context, tx Tx, now time.Time, actor Ac
 		return Member{}, err
 	}
 	if after.Disabled && !before.Disabled {
-		if _, err := tx.DeleteSessions(ctx, accountID, orgID, nil); err != nil { // rule 13
+		if err := endSignIns(ctx, tx, accountID, orgID); err != nil { // rule 13
 			return Member{}, err
 		}
 	}
@@ -478,7 +478,7 @@ func (s *Store) RemoveMemberIf(ctx context.Context, actor Actor, orgID, accountI
 		if err != nil {
 			return err
 		}
-		if _, err := tx.DeleteSessions(ctx, accountID, orgID, nil); err != nil {
+		if err := endSignIns(ctx, tx, accountID, orgID); err != nil {
 			return err
 		}
 		if err := tx.DeleteTokens(ctx, accountID, orgID, TokenInvitation); err != nil {

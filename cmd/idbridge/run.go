@@ -61,6 +61,11 @@ func init() {
 		"connection create": {"--org ORG --kind saml|oidc --name N [--settings JSON | --settings-file F]: add a connection", cmdConnectionCreate},
 		"connection update": {"--org ORG --id ID [--name N] [--settings JSON | --settings-file F]: change a connection", cmdConnectionUpdate},
 		"connection delete": {"--org ORG --id ID: remove a connection (not the one SSO is enabled with)", cmdConnectionDelete},
+		"app create":        {"--name N --redirect-uri U [--redirect-uri U2] [--post-logout-redirect-uri U] [--public] [--org ORG ...]: register an app (client secret printed once)", cmdAppCreate},
+		"app list":          {"list the registered apps", cmdAppList},
+		"app show":          {"--id CLIENT_ID: show an app", cmdAppShow},
+		"app rotate-secret": {"--id CLIENT_ID: give an app a new client secret (printed once)", cmdAppRotateSecret},
+		"app delete":        {"--id CLIENT_ID: remove an app and revoke its tokens", cmdAppDelete},
 	}
 }
 

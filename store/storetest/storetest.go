@@ -33,10 +33,11 @@ type test struct {
 
 // parallelTests run side by side, each with its own Store and clock.
 var parallelTests = concat(orgTests, memberTests, listTests, emailTests, accessTests,
-	signInTests, ssoTests, ssoFlowTests, sessionTests, groupTests, tokenTests, auditTests, scimTests, crossCompanyTests)
+	signInTests, ssoTests, ssoFlowTests, sessionTests, groupTests, tokenTests, auditTests, scimTests, crossCompanyTests,
+	appTests)
 
 // serialTests run one at a time: the outbox claims and the races.
-var serialTests = concat(outboxTests, raceTests, settingsTests)
+var serialTests = concat(outboxTests, raceTests, settingsTests, appSerialTests)
 
 func concat(lists ...[]test) []test {
 	var out []test
