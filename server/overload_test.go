@@ -15,9 +15,9 @@ import (
 	"github.com/idbridge/idbridge/store/postgres/pgtest"
 )
 
-// waitLockWaiters returns once n sessions of db wait for a lock; it fails
-// when a request that should wait ends first.
-func waitLockWaiters(t *testing.T, admin *pgx.Conn, db string, n int, held <-chan int) {
+// waitLockWaiters returns once n sessions of db whose statement is like
+// query wait for a lock; it fails when a request that should wait ends first.
+func waitLockWaiters(t *testing.T, admin *pgx.Conn, db, query string, n int, held <-chan int) {
 	t.Helper()
 	for {
 		select {
@@ -27,7 +27,7 @@ func waitLockWaiters(t *testing.T, admin *pgx.Conn, db string, n int, held <-cha
 		}
 		var got int
 		if err := admin.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = $1 AND wait_event_type = 'Lock'`, db).Scan(&got); err != nil {
+			WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE $2`, db, query).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if got == n {
@@ -106,10 +106,10 @@ func TestSCIMOverloadIsShed(t *testing.T) {
 	}
 	hold(p.token)
 	hold(p.token)
-	waitLockWaiters(t, admin, p.dbName, 2, held)
+	waitLockWaiters(t, admin, p.dbName, "%memberships%", 2, held)
 	mustShed("a third request of a token with two in progress", p.token, http.StatusTooManyRequests)
 	hold(second)
-	waitLockWaiters(t, admin, p.dbName, 3, held)
+	waitLockWaiters(t, admin, p.dbName, "%memberships%", 3, held)
 	mustShed("a request to a full replica", second, http.StatusServiceUnavailable)
 
 	for _, path := range []string{"/healthz", "/readyz", "/login"} {
