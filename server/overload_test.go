@@ -15,6 +15,30 @@ import (
 	"github.com/idbridge/idbridge/store/postgres/pgtest"
 )
 
+// lockTable locks table of the database at dbURL from another session until
+// unlock is called (or the test ends).
+func lockTable(t *testing.T, dbURL, table string) (unlock func()) {
+	t.Helper()
+	ctx := context.Background()
+	holder, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Close(ctx) })
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // waitLockWaiters returns once n sessions of db whose statement is like
 // query wait for a lock; it fails when a request that should wait ends first.
 func waitLockWaiters(t *testing.T, admin *pgx.Conn, db, query string, n int, held <-chan int) {
@@ -80,18 +104,7 @@ func TestSCIMOverloadIsShed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close(ctx)
-	holder, err := pgx.Connect(ctx, p.dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close(ctx)
-	tx, err := holder.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, "LOCK TABLE memberships IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
+	unlock := lockTable(t, p.dbURL, "memberships")
 	held := make(chan int, 3)
 	hold := func(token string) {
 		go func() {
@@ -123,9 +136,7 @@ func TestSCIMOverloadIsShed(t *testing.T) {
 		}
 	}
 
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	for range 3 {
 		if code := <-held; code != http.StatusOK {
 			t.Errorf("a held request ended %d, want 200 once the lock went", code)

@@ -51,19 +51,7 @@ func TestShutdownTimeoutIsAHardLimit(t *testing.T) {
 		stopped <- err
 	}()
 
-	holder, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close(ctx)
-	tx, err := holder.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "LOCK TABLE orgs IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
+	lockTable(t, dbURL, "orgs") // held until the test ends
 	blocked := make(chan error, 1)
 	go func() {
 		resp, err := http.Post("http://"+ln.Addr().String()+"/login", "application/x-www-form-urlencoded",
@@ -78,10 +66,11 @@ func TestShutdownTimeoutIsAHardLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close(ctx)
-	var name string
-	if err := holder.QueryRow(ctx, "SELECT current_database()").Scan(&name); err != nil {
+	pc, err := pgx.ParseConfig(dbURL)
+	if err != nil {
 		t.Fatal(err)
 	}
+	name := pc.Database
 	waitLockWaiters(t, admin, name, "%d.domain = $1%", 1, nil) // the sign-in's lookup by domain
 
 	stop() // SIGTERM
