@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 
 	scimerr "github.com/elimity-com/scim/errors"
@@ -111,6 +113,22 @@ func lateError(r *http.Request) (scimerr.ScimError, bool) {
 		return scimerr.ScimError{}, false
 	}
 	return *late, true
+}
+
+// bodyError answers a request body readBody could not read: 413 over the
+// limit, 408 when the client did not send it within the server's read
+// timeout, 400 when the body broke off.
+func (h *Handler) bodyError(err error) scimerr.ScimError {
+	var tooLarge *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.Is(err, errTooLarge) || errors.As(err, &tooLarge):
+		return statusError(http.StatusRequestEntityTooLarge,
+			"The request body is larger than the maximum of "+byteCount(h.opt.MaxBodyBytes)+".")
+	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return statusError(http.StatusRequestTimeout, "The request body was not received in time.")
+	}
+	return statusError(http.StatusBadRequest, "The request body could not be read.")
 }
 
 // writeError writes a SCIM error body with application/scim+json; a 503

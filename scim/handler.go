@@ -193,8 +193,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if body, err = h.readBody(r); err != nil {
-			writeError(w, statusError(http.StatusRequestEntityTooLarge,
-				"The request body is larger than the maximum of "+byteCount(h.opt.MaxBodyBytes)+"."))
+			writeError(w, h.bodyError(err))
 			return
 		}
 	}
@@ -274,16 +273,13 @@ func checkContentType(r *http.Request) (scimerr.ScimError, bool) {
 	return statusError(http.StatusUnsupportedMediaType, "Send application/scim+json (or application/json)."), false
 }
 
-// readBody reads the whole body, failing when it exceeds the limit.
+// readBody reads the whole body, failing when it exceeds the limit or cannot
+// be read (bodyError tells which).
 func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength > h.opt.MaxBodyBytes {
 		return nil, errTooLarge
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, h.opt.MaxBodyBytes))
-	if err != nil {
-		return nil, errTooLarge
-	}
-	return b, nil
+	return io.ReadAll(http.MaxBytesReader(nil, r.Body, h.opt.MaxBodyBytes))
 }
 
 var errTooLarge = scimerr.ScimError{Status: http.StatusRequestEntityTooLarge}

@@ -47,7 +47,16 @@ func newPGServer(t *testing.T, cfg config.Config) *pgServer {
 	}
 	t.Cleanup(func() { b.Close() })
 	st := store.New(b, store.Options{BaseURL: cfg.BaseURL, Password: store.PasswordParams{MemoryKiB: 64, Passes: 1, Threads: 1}})
-	sup := store.SupportActor("test")
+	org, token := orgWithToken(t, st)
+	srv := httptest.NewServer(New(cfg, st, log, nil).Handler())
+	t.Cleanup(srv.Close)
+	return &pgServer{st: st, srv: srv, dbURL: dbURL, dbName: pc.Database, org: org, token: token}
+}
+
+// orgWithToken creates the org Acme (acme.example) and a SCIM token of it.
+func orgWithToken(t *testing.T, st *store.Store) (store.Org, string) {
+	t.Helper()
+	ctx, sup := context.Background(), store.SupportActor("test")
 	c, err := st.CreateCompany(ctx, sup, "Acme Inc")
 	if err != nil {
 		t.Fatal(err)
@@ -60,12 +69,10 @@ func newPGServer(t *testing.T, cfg config.Config) *pgServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(cfg, st, log, nil).Handler())
-	t.Cleanup(srv.Close)
-	return &pgServer{st: st, srv: srv, dbURL: dbURL, dbName: pc.Database, org: org, token: token}
+	return org, token
 }
 
-// admin runs a statement on the test server's maintenance database.
+// pgAdmin runs a statement on the test server's maintenance database.
 func pgAdmin(t *testing.T, sql string, args ...any) {
 	t.Helper()
 	ctx := context.Background()

@@ -15,9 +15,33 @@ import (
 	"github.com/idbridge/idbridge/store/postgres/pgtest"
 )
 
-// waitLockWaiters returns once n sessions of db wait for a lock; it fails
-// when a request that should wait ends first.
-func waitLockWaiters(t *testing.T, admin *pgx.Conn, db string, n int, held <-chan int) {
+// lockTable locks table of the database at dbURL from another session until
+// unlock is called (or the test ends).
+func lockTable(t *testing.T, dbURL, table string) (unlock func()) {
+	t.Helper()
+	ctx := context.Background()
+	holder, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Close(ctx) })
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitLockWaiters returns once n sessions of db whose statement is like
+// query wait for a lock; it fails when a request that should wait ends first.
+func waitLockWaiters(t *testing.T, admin *pgx.Conn, db, query string, n int, held <-chan int) {
 	t.Helper()
 	for {
 		select {
@@ -27,7 +51,7 @@ func waitLockWaiters(t *testing.T, admin *pgx.Conn, db string, n int, held <-cha
 		}
 		var got int
 		if err := admin.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = $1 AND wait_event_type = 'Lock'`, db).Scan(&got); err != nil {
+			WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE $2`, db, query).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if got == n {
@@ -80,18 +104,7 @@ func TestSCIMOverloadIsShed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close(ctx)
-	holder, err := pgx.Connect(ctx, p.dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close(ctx)
-	tx, err := holder.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, "LOCK TABLE memberships IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
+	unlock := lockTable(t, p.dbURL, "memberships")
 	held := make(chan int, 3)
 	hold := func(token string) {
 		go func() {
@@ -106,10 +119,10 @@ func TestSCIMOverloadIsShed(t *testing.T) {
 	}
 	hold(p.token)
 	hold(p.token)
-	waitLockWaiters(t, admin, p.dbName, 2, held)
+	waitLockWaiters(t, admin, p.dbName, "%memberships%", 2, held)
 	mustShed("a third request of a token with two in progress", p.token, http.StatusTooManyRequests)
 	hold(second)
-	waitLockWaiters(t, admin, p.dbName, 3, held)
+	waitLockWaiters(t, admin, p.dbName, "%memberships%", 3, held)
 	mustShed("a request to a full replica", second, http.StatusServiceUnavailable)
 
 	for _, path := range []string{"/healthz", "/readyz", "/login"} {
@@ -123,9 +136,7 @@ func TestSCIMOverloadIsShed(t *testing.T) {
 		}
 	}
 
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	for range 3 {
 		if code := <-held; code != http.StatusOK {
 			t.Errorf("a held request ended %d, want 200 once the lock went", code)

@@ -91,7 +91,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // Run serves on cfg.Addr (or ln when given) and delivers the outbox until ctx
-// ends, then shuts down gracefully within cfg.ShutdownTimeout.
+// ends, then shuts down gracefully within cfg.ShutdownTimeout, a hard limit:
+// requests still running then have their contexts cancelled (their database
+// work is abandoned and their connections go back to the pool), their
+// connections are closed, and the outbox releases what it had not sent.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if ln == nil {
 		var err error
@@ -108,6 +111,10 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	// Every request's context; cancelled when the shutdown timeout passes.
+	reqs, cancelReqs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelReqs()
+	srv.BaseContext = func(net.Listener) context.Context { return reqs }
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -134,6 +141,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 		err = srv.Shutdown(sctx)
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			s.log.Warn("server.shutdown_timeout", "timeout", s.cfg.ShutdownTimeout.String())
+			cancelReqs()
+			err = srv.Close()
+		}
 	}
 	stopBG()
 	wg.Wait()
