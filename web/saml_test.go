@@ -22,7 +22,6 @@ import (
 	"github.com/crewjam/saml/logger"
 	dsig "github.com/russellhaering/goxmldsig"
 
-	"github.com/idbridge/idbridge/sso"
 	"github.com/idbridge/idbridge/store"
 	"github.com/idbridge/idbridge/web"
 )
