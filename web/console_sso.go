@@ -24,6 +24,11 @@ import (
 // connection is flagged.
 const certWarning = 30 * 24 * time.Hour
 
+// consoleTestCSP is consoleCSP for the pages with a "Test sign-in" form:
+// its answer redirects to the IdP, and browsers apply form-action to that
+// redirect (as pageCSP does for POST /login).
+const consoleTestCSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'"
+
 // ssoPage is what the SSO and provisioning pages show; each uses its part.
 type ssoPage struct {
 	OrgID       string
@@ -31,6 +36,8 @@ type ssoPage struct {
 	EnabledName string
 	Conns       []connRow
 	Domains     []string
+	// TestForms: the page has a test sign-in form (consoleTestCSP).
+	TestForms bool
 
 	// The guide of one connection.
 	Conn                                       connRow
@@ -183,7 +190,7 @@ func (w *Web) consoleSSO(rw http.ResponseWriter, r *http.Request, s store.Sessio
 		w.ssoFail(rw, r, "sso", err)
 		return
 	}
-	p := &ssoPage{OrgID: org.ID, Enabled: org.SSOEnabled, Domains: org.Domains}
+	p := &ssoPage{OrgID: org.ID, Enabled: org.SSOEnabled, Domains: org.Domains, TestForms: true}
 	for _, c := range cs {
 		row := w.row(lang, org, c)
 		if row.Enabled {
@@ -260,7 +267,7 @@ func (w *Web) showGuide(rw http.ResponseWriter, r *http.Request, code int, c sto
 		return
 	}
 	choice := idpOf(idp, c.Kind)
-	p := &ssoPage{OrgID: c.OrgID, Conn: w.row(lang, org, c), IDP: choice.ID}
+	p := &ssoPage{OrgID: c.OrgID, Conn: w.row(lang, org, c), IDP: choice.ID, TestForms: true}
 	switch c.Kind {
 	case store.ConnectionSAML:
 		if sp, ok := w.providers[store.ConnectionSAML].(spURLs); ok {

@@ -122,7 +122,11 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, code int, name str
 	}
 	secureHeaders(rw.Header()) // also on pages answered from the providers' routes
 	if p.Console != nil {
-		rw.Header().Set("Content-Security-Policy", consoleCSP)
+		csp := consoleCSP
+		if p.Console.SSO != nil && p.Console.SSO.TestForms {
+			csp = consoleTestCSP
+		}
+		rw.Header().Set("Content-Security-Policy", csp)
 	}
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.WriteHeader(code)
