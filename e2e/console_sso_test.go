@@ -19,14 +19,7 @@ import (
 func TestConsoleSSO(t *testing.T) {
 	samlpeer.Need(t)
 	e := newEnv(t)
-	idp, err := samlpeer.Start(t.TempDir(), sspUsers)
-	must(t, err)
-	t.Cleanup(func() {
-		idp.Close()
-		if t.Failed() {
-			t.Logf("php log:\n%s", idp.Log())
-		}
-	})
+	idp := startSSP(t)
 	browser := newBrowser(t)
 	admin := person(t, browser)
 	signInWithPassword(t, admin, e.base, e.admin.Account.Email, adminPassword)
