@@ -31,14 +31,7 @@ func TestBrowserSignInSimpleSAMLphp(t *testing.T) {
 	samlpeer.Need(t)
 	t0 := time.Now()
 	e := newEnv(t)
-	idp, err := samlpeer.Start(t.TempDir(), sspUsers)
-	must(t, err)
-	t.Cleanup(func() {
-		idp.Close()
-		if t.Failed() {
-			t.Logf("php log:\n%s", idp.Log())
-		}
-	})
+	idp := startSSP(t)
 	browser := newBrowser(t)
 	admin, zoeTab := person(t, browser), person(t, browser)
 	api0 := "/api/orgs/" + e.org.ID
@@ -106,14 +99,7 @@ func sspLogin(t *testing.T, ctx context.Context, user, password string) {
 func TestBrowserSAMLCrossSiteOverHTTPS(t *testing.T) {
 	samlpeer.Need(t)
 	e := newEnvOn(t, true)
-	idp, err := samlpeer.Start(t.TempDir(), sspUsers)
-	must(t, err)
-	t.Cleanup(func() {
-		idp.Close()
-		if t.Failed() {
-			t.Logf("php log:\n%s", idp.Log())
-		}
-	})
+	idp := startSSP(t)
 	browser := newBrowser(t)
 	admin := person(t, browser)
 	allowFetch(t, admin)
@@ -153,4 +139,18 @@ func sspTestSignIn(t *testing.T, e *env, admin context.Context) {
 	if page := textOf(t, admin, "Email verified"); !strings.Contains(page, "ada@"+domain) {
 		t.Fatalf("test sign-in page:\n%s", page)
 	}
+}
+
+// startSSP starts SimpleSAMLphp with sspUsers; its log is shown when the test fails.
+func startSSP(t *testing.T) *samlpeer.IdP {
+	t.Helper()
+	idp, err := samlpeer.Start(t.TempDir(), sspUsers)
+	must(t, err)
+	t.Cleanup(func() {
+		idp.Close()
+		if t.Failed() {
+			t.Logf("php log:\n%s", idp.Log())
+		}
+	})
+	return idp
 }

@@ -68,6 +68,9 @@ type console struct {
 	SCIMURL string
 	// NewEmail is the email being confirmed.
 	NewEmail string
+
+	// SSO is the Single sign-on and Provisioning pages' part (console_sso.go).
+	SSO *ssoPage
 }
 
 type userRow struct {
@@ -120,7 +123,7 @@ func (w *Web) consoleRoutes(r chi.Router) {
 	r.Post("/users/{id}/remove", w.requireConsole(w.consoleRemove))
 	r.Get("/settings", w.requireConsole(w.consoleSettings))
 	r.Post("/settings", w.requireConsole(w.consoleSaveSettings))
-	r.Get("/provisioning", w.requireConsole(w.consoleProvisioning))
+	w.consoleSSORoutes(r)
 }
 
 // requireConsole runs a console page for an enabled system admin of the
@@ -658,15 +661,6 @@ func (w *Web) consoleSaveSettings(rw http.ResponseWriter, r *http.Request, s sto
 		return
 	}
 	http.Redirect(rw, r, "/admin/settings?done=sender", http.StatusSeeOther)
-}
-
-func (w *Web) consoleProvisioning(rw http.ResponseWriter, r *http.Request, s store.Session) {
-	org, err := w.st.GetOrg(r.Context(), s.OrgID)
-	if err != nil {
-		w.consoleFail(rw, r, err)
-		return
-	}
-	w.renderConsole(rw, r, http.StatusOK, "admin_provisioning", "provisioning", "Provisioning", console{Org: org, SCIMURL: strings.TrimSuffix(w.opt.BaseURL, "/") + "/scim/v2"})
 }
 
 // fieldForm is one field of the details with its list and save button.

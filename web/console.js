@@ -29,6 +29,26 @@
       if (e.key === "Escape" && !e.defaultPrevented) { location.assign(back.href); }
     });
   }
+  // Copy buttons next to read-only values (without JS, the field's text is
+  // selectable); the page's status line says it is copied.
+  document.querySelectorAll("button[data-copy]").forEach(function (b) {
+    var field = document.getElementById(b.getAttribute("data-copy"));
+    if (!field) { return; }
+    b.hidden = false;
+    b.addEventListener("click", function () {
+      var done = function () {
+        var st = document.getElementById("copy-status");
+        if (st) { st.textContent = b.getAttribute("data-copied") + ": " + field.labels[0].textContent; }
+        b.textContent = b.getAttribute("data-copied");
+      };
+      field.select();
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () { if (document.execCommand("copy")) { done(); } });
+      } else if (document.execCommand("copy")) {
+        done();
+      }
+    });
+  });
   // A refusal shown next to its field takes the focus.
   var err = document.querySelector("[data-focus]");
   if (err) { err.focus(); }

@@ -95,7 +95,7 @@ func (w *Web) finishTest(rw http.ResponseWriter, r *http.Request, res sso.Result
 	}
 	w.log.Info("web.sso_test_passed", "org_id", c.OrgID, "connection_id", c.ID, "admin_id", by)
 	w.render(rw, r, http.StatusOK, "ssotest", page{Title: "Test sign-in succeeded", ConnectionName: c.Name, Identity: id, Warnings: warn,
-		Notice: "The test is recorded: SSO can now be enabled with " + c.Name + "."})
+		Notice: "The test is recorded: SSO can now be enabled with " + c.Name + ".", Link: "/admin/sso#c-" + url.QueryEscape(c.ID), LinkText: "Back to single sign-on"})
 }
 
 // FailSSO shows why a sign-in through an IdP did not complete. Store

@@ -313,7 +313,7 @@ func (p *fakeIdP) Validate(_ context.Context, settings []byte) ([]byte, error) {
 	if err := json.Unmarshal(settings, &v); err != nil {
 		return nil, err
 	}
-	if v["issuer"] == nil {
+	if s, _ := v["issuer"].(string); s == "" {
 		return nil, &store.InvalidError{Field: "settings", Detail: "issuer is required"}
 	}
 	return settings, nil

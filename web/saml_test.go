@@ -20,11 +20,8 @@ import (
 
 	crewjam "github.com/crewjam/saml"
 	"github.com/crewjam/saml/logger"
-	"github.com/go-chi/chi/v5"
 	dsig "github.com/russellhaering/goxmldsig"
 
-	"github.com/idbridge/idbridge/saml"
-	"github.com/idbridge/idbridge/sso"
 	"github.com/idbridge/idbridge/store"
 	"github.com/idbridge/idbridge/web"
 )
@@ -128,18 +125,7 @@ func (p *idp) signIn(start resp, who string) (string, url.Values) {
 // is still recorded for that admin; then a member signs in through SSO.
 func TestSAMLThroughTheRealProvider(t *testing.T) {
 	p := newIdP(t)
-	e := newEnvWith(t, web.Options{}, func(r chi.Router, st *store.Store, w *web.Web, base string) {
-		sealer, err := sso.NewSealer([]byte(strings.Repeat("s", 32)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sp, err := saml.New(st, w, saml.Options{BaseURL: base, Sealer: sealer, Fetch: sso.FetchOptions{AllowPrivate: true}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.AddProvider(sp)
-		sp.Mount(r)
-	})
+	e := newEnvWith(t, web.Options{}, withSAML(t))
 	f := e.seed()
 	admin := e.browser()
 	admin.mustSignIn("ada@acme.example", f.password)

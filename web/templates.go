@@ -68,7 +68,8 @@ type page struct {
 type pages struct{ byName map[string]*template.Template }
 
 var pageNames = []string{"login", "password", "choose", "message", "forgot", "setpassword", "account", "logout", "ssotest", "locked", "username",
-	"admin_users", "admin_user", "admin_email", "admin_remove", "admin_new", "admin_added", "admin_bulk", "admin_settings", "admin_provisioning"}
+	"admin_users", "admin_user", "admin_email", "admin_remove", "admin_new", "admin_added", "admin_bulk", "admin_settings", "admin_provisioning",
+	"admin_sso", "admin_sso_new", "admin_sso_guide", "admin_sso_enable", "admin_sso_disable", "admin_token_revoke"}
 
 // funcs are the templates' helpers: t translates (and formats), label
 // names a status, user type, subscription or reports role, number and
@@ -121,7 +122,11 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, code int, name str
 	}
 	secureHeaders(rw.Header()) // also on pages answered from the providers' routes
 	if p.Console != nil {
-		rw.Header().Set("Content-Security-Policy", consoleCSP)
+		csp := consoleCSP
+		if p.Console.SSO != nil && p.Console.SSO.TestForms {
+			csp = consoleTestCSP
+		}
+		rw.Header().Set("Content-Security-Policy", csp)
 	}
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.WriteHeader(code)
