@@ -81,6 +81,7 @@ var EventTypes = []string{
 	"group.created", "group.updated", "group.deleted", "group.member_added", "group.member_removed",
 	"org.sso_enabled", "org.sso_disabled",
 	"connection.created", "connection.updated", "connection.deleted",
+	"session.signed_in",
 }
 
 // CheckEventTypes refuses an unknown event type.
@@ -270,4 +271,18 @@ func writeEvents(ctx context.Context, tx Tx, e AuditEntry, after any) error {
 		}
 	}
 	return nil
+}
+
+// recordSignIn records a successful sign-in into an org with its
+// session.signed_in event (both doors, password and SSO, come here).
+func recordSignIn(ctx context.Context, tx Tx, si SignIn) error {
+	if err := tx.InsertSignIn(ctx, si); err != nil {
+		return err
+	}
+	data, err := json.Marshal(map[string]string{"method": si.Method, "connectionId": si.ConnectionID})
+	if err != nil {
+		return err
+	}
+	return tx.InsertEvent(ctx, Event{ID: newID(), Type: "session.signed_in", OrgID: si.OrgID, At: si.At,
+		Actor: EventActor{Kind: "person", ID: si.AccountID}, Resource: EventResource{Type: "user", ID: si.AccountID, Data: data}})
 }

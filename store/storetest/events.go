@@ -81,7 +81,7 @@ func testEventsEveryDoor(e *env) {
 	must(e.s.UpdateMember(e.ctx, scim, tn.ID, m.Account.ID, change(store.MembershipChange{Subscription: new(store.SubscriptionContributor)})))(e)
 	// An update that changes nothing is no event.
 	must(e.s.UpdateMember(e.ctx, scim, tn.ID, m.Account.ID, change(store.MembershipChange{Subscription: new(store.SubscriptionContributor)})))(e)
-	must(e.s.ChangeEmail(e.ctx, tn.Actor, tn.ID, m.Account.ID, email("moved")))(e)
+	moved := must(e.s.ChangeEmail(e.ctx, tn.Actor, tn.ID, m.Account.ID, email("moved")))(e)
 	g := must(e.s.CreateGroup(e.ctx, scim, tn.ID, store.NewGroup{DisplayName: "Eng " + rnd()}))(e)
 	must(e.s.UpdateGroup(e.ctx, scim, tn.ID, g.ID, store.GroupChange{AddMembers: []store.GroupMember{{AccountID: m.Account.ID}}}))(e)
 	must(e.s.UpdateGroup(e.ctx, scim, tn.ID, g.ID, store.GroupChange{RemoveMembers: []string{m.Account.ID}}))(e)
@@ -91,13 +91,16 @@ func testEventsEveryDoor(e *env) {
 	must(e.s.EnableSSO(e.ctx, tn.Actor, tn.ID, c.ID))(e)
 	must(e.s.DisableSSO(e.ctx, support, tn.ID))(e)
 	e.ok(e.s.DeleteConnection(e.ctx, tn.Actor, tn.ID, c.ID), "DeleteConnection")
+	must(e.s.PasswordSignIn(e.ctx, tn.ID, moved.Email, pw))(e)
+	_, err := e.s.PasswordSignIn(e.ctx, tn.ID, moved.Email, "wrong-"+pw) // refused: no event
+	e.wantIs(err, store.ErrBadCredentials, "a wrong password")
 	e.ok(e.s.RemoveMember(e.ctx, scim, tn.ID, m.Account.ID), "RemoveMember")
 
 	evs := e.orgEvents(tn.ID)[before:]
 	want := []string{"user.created", "user.invited", "user.activated", "user.disabled", "user.enabled", "user.updated",
 		"user.email_changed", "group.created", "group.member_added", "group.member_removed", "group.updated",
 		"group.deleted", "connection.created", "connection.updated", "org.sso_enabled", "org.sso_disabled",
-		"connection.deleted", "user.removed"}
+		"connection.deleted", "session.signed_in", "user.removed"}
 	if got := eventTypes(evs); !slices.Equal(got, want) {
 		e.Fatalf("events = %v\nwant     %v", got, want)
 	}
