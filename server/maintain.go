@@ -37,6 +37,11 @@ func (s *Server) maintain(ctx context.Context) {
 			} else if n > 0 {
 				s.log.Info("sso.purged", "rows", n)
 			}
+			if n, err := s.store.PurgeEvents(ctx, store.EventRetention); err != nil {
+				s.log.Warn("events.purge_failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("events.purged", "rows", n)
+			}
 			if n, err := s.store.PurgeOAuth(ctx); err != nil {
 				s.log.Warn("oauth.purge_failed", "err", err)
 			} else if n > 0 {

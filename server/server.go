@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/idbridge/idbridge/config"
+	"github.com/idbridge/idbridge/events"
 	"github.com/idbridge/idbridge/mail"
 	"github.com/idbridge/idbridge/provider"
 	"github.com/idbridge/idbridge/scim"
@@ -69,6 +70,7 @@ func (s *Server) routes() chi.Router {
 	r.Mount("/scim/v2", limit.middleware(scim.NewHandler(s.store, scim.Options{BaseURL: s.cfg.BaseURL, Log: s.log, RequestID: RequestID})))
 	s.web = web.FromConfig(s.store, s.cfg, s.log)
 	s.web.Mount(r)
+	(&events.Feed{Store: s.store, Log: s.log}).Mount(r)
 	if p, err := provider.FromConfig(s.store, s.cfg, s.web, s.log); err != nil {
 		s.log.Error("oauth.provider_disabled", "err", err)
 	} else {
@@ -123,6 +125,12 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		ob := &mail.Outbox{Store: s.store, Sender: s.sender, Log: s.log, Interval: s.cfg.OutboxInterval,
 			Sent: s.metrics.outboxSent.Inc, Failed: s.metrics.outboxFailed.Inc}
 		ob.Run(bg)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d := &events.Deliverer{Store: s.store, Log: s.log, AllowPrivate: s.cfg.AllowPrivateMetadata, Interval: s.cfg.OutboxInterval}
+		d.Run(bg)
 	}()
 	wg.Add(1)
 	go func() {

@@ -137,7 +137,7 @@ func (s *Store) PasswordSignIn(ctx context.Context, orgID, email, password strin
 		if orgID == "" {
 			return nil
 		}
-		return tx.InsertSignIn(ctx, SignIn{AccountID: a.ID, OrgID: orgID, Method: "password", At: now})
+		return recordSignIn(ctx, tx, SignIn{AccountID: a.ID, OrgID: orgID, Method: "password", At: now})
 	})
 	if err != nil {
 		return Account{}, err
@@ -365,7 +365,7 @@ func (s *Store) RecordSSOSignIn(ctx context.Context, orgID, accountID, connectio
 				return err
 			}
 		}
-		return tx.InsertSignIn(ctx, SignIn{AccountID: accountID, OrgID: orgID, Method: "sso", ConnectionID: connectionID, At: now})
+		return recordSignIn(ctx, tx, SignIn{AccountID: accountID, OrgID: orgID, Method: "sso", ConnectionID: connectionID, At: now})
 	})
 	return acc, err
 }

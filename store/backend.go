@@ -246,6 +246,17 @@ type Tx interface {
 	InsertAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 
+	// InsertEvent appends an event; the backend assigns its position. It may be queued (Pipeliner).
+	InsertEvent(ctx context.Context, e Event) error
+	// ListEvents returns the events after q.After in feed order, only those
+	// of transactions older than every running one (EventPos).
+	ListEvents(ctx context.Context, q EventQuery) ([]Event, error)
+	// EventHead is the position of the newest event ListEvents shows now (zero: none).
+	EventHead(ctx context.Context) (EventPos, error)
+	// DeleteEventsBefore deletes events older than t and returns how many.
+	DeleteEventsBefore(ctx context.Context, t time.Time) (int, error)
+	WebhookTx // webhooks.go
+
 	InsertOutbox(ctx context.Context, m OutboxMessage) error
 	// ClaimOutbox picks up to limit messages that are unsent, not failed and due
 	// (NextAttempt <= now), moves their NextAttempt to now+lease so no other

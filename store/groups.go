@@ -220,8 +220,12 @@ func (s *Store) UpdateGroup(ctx context.Context, actor Actor, orgID, id string, 
 			}
 		}
 		g.UpdatedAt = now
-		if err := audit(ctx, tx, now, actor, orgID, "group.update", "group", id, before, map[string]any{
-			"group": g, "added": len(add), "removed": len(c.RemoveMembers), "replaced": c.ReplaceMembers != nil}); err != nil {
+		u := groupUpdate{Group: g, Added: len(add), Removed: len(c.RemoveMembers), Replaced: c.ReplaceMembers != nil,
+			removedIDs: c.RemoveMembers}
+		for _, m := range add {
+			u.addedIDs = append(u.addedIDs, m.AccountID)
+		}
+		if err := audit(ctx, tx, now, actor, orgID, "group.update", "group", id, before, u); err != nil {
 			return err
 		}
 		// The group row last: concurrent member changes wait for its lock

@@ -175,8 +175,9 @@ func (s *Store) readOne(ctx context.Context, fn func(tx Tx) error) error {
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// audit appends one entry to the audit log inside tx (rule 15). before and
-// after are marshalled to JSON; they must never carry secrets.
+// audit appends one entry to the audit log inside tx (rule 15), and the
+// events apps are told about it (events.go). before and after are marshalled
+// to JSON; they must never carry secrets.
 func audit(ctx context.Context, tx Tx, now time.Time, actor Actor, orgID, action, targetType, targetID string, before, after any) error {
 	e := AuditEntry{OrgID: orgID, Actor: actor, Action: action, TargetType: targetType, TargetID: targetID, At: now}
 	var err error
@@ -189,7 +190,7 @@ func audit(ctx context.Context, tx Tx, now time.Time, actor Actor, orgID, action
 	if err := tx.InsertAudit(ctx, e); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}
-	return nil
+	return writeEvents(ctx, tx, e, after)
 }
 
 func auditJSON(v any) (json.RawMessage, error) {

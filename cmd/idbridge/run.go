@@ -66,6 +66,9 @@ func init() {
 		"app show":          {"--id CLIENT_ID: show an app", cmdAppShow},
 		"app rotate-secret": {"--id CLIENT_ID: give an app a new client secret (printed once)", cmdAppRotateSecret},
 		"app delete":        {"--id CLIENT_ID: remove an app and revoke its tokens", cmdAppDelete},
+		"webhook create":    {"--url U [--org ORG] [--events a,b]: add a webhook endpoint (secret printed once)", cmdWebhookCreate},
+		"webhook list":      {"list the webhook endpoints", cmdWebhookList},
+		"webhook delete":    {"--id ID: remove a webhook endpoint", cmdWebhookDelete},
 	}
 }
 

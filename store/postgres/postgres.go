@@ -56,6 +56,7 @@ var dialect = sqlstore.Dialect{
 	JSONArrayAgg: func(expr string) string {
 		return "json_agg(" + expr + " ORDER BY " + expr + ")::text"
 	},
+	EventHorizon: "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
 }
 
 // Open connects to the database at url (postgres://...), checking that it

@@ -73,6 +73,11 @@ type Dialect struct {
 	// json_agg(expr ORDER BY expr)::text, SQLite json_group_array(expr ORDER BY expr).
 	// It loads an org with its domains in one statement.
 	JSONArrayAgg func(expr string) string
+	// EventHorizon is an expression the txn of every event a reader may see
+	// is below: PostgreSQL the oldest running transaction's id (events of
+	// running transactions may commit later with a smaller position); ""
+	// on SQLite, whose writers commit in position order.
+	EventHorizon string
 }
 
 // ErrForeignKey is what Dialect.Err returns for a foreign key violation: a
