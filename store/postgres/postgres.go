@@ -56,7 +56,7 @@ var dialect = sqlstore.Dialect{
 	JSONArrayAgg: func(expr string) string {
 		return "json_agg(" + expr + " ORDER BY " + expr + ")::text"
 	},
-	EventHorizon: "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+	EventHorizon: eventHorizon,
 }
 
 // Open connects to the database at url (postgres://...), checking that it
@@ -312,3 +312,17 @@ func translate(err error) error {
 	}
 	return err
 }
+
+// eventHorizon is the oldest transaction id, as of the statement's snapshot,
+// that may still commit events of this database: the snapshot's in-progress
+// transactions, but those pg_stat_activity shows running in another database
+// (transaction ids are cluster-wide, so a long transaction of another
+// database must not hold this one's feed back); with none, the snapshot's
+// xmax. A transaction that committed after the snapshot, or one whose
+// session this role cannot see, counts as possibly ours: the horizon errs
+// early, never late, so a cursor never passes an event that commits later.
+const eventHorizon = `(SELECT COALESCE(
+	(SELECT min(x::text::bigint) FROM pg_snapshot_xip(cs.s) AS x WHERE NOT EXISTS (
+		SELECT 1 FROM pg_stat_activity a WHERE a.datname IS DISTINCT FROM current_database()
+		AND a.backend_xid IS NOT NULL AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
+	pg_snapshot_xmax(cs.s)::text::bigint) FROM (SELECT pg_current_snapshot() AS s) cs)`
