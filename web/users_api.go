@@ -143,6 +143,12 @@ func values(v url.Values, key string) []string {
 	return out
 }
 
+// ParseUserQuery reads the search, filters and sort of a user list from the
+// parameters of GET /users (q, status, type, subscription, sort, order); an
+// unknown parameter or value is an *store.InvalidError. The operator CLI
+// uses it for its flags.
+func ParseUserQuery(v url.Values) (store.MemberQuery, error) { return listQuery(v) }
+
 // listQuery reads the search, filters and sort of a list request.
 func listQuery(v url.Values) (store.MemberQuery, error) {
 	for k := range v {

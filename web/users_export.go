@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -37,8 +38,7 @@ func exportTime(t *time.Time) string {
 }
 
 // apiExportUsers answers every user matching the search, filters and sort
-// of the list (all pages) as "<Org name> Users.xlsx", rows written through
-// excelize's StreamWriter, a page of users read at a time.
+// of the list (all pages) as "<Org name> Users.xlsx".
 func (w *Web) apiExportUsers(rw http.ResponseWriter, r *http.Request) {
 	q, err := listQuery(r.URL.Query())
 	if err != nil {
@@ -46,43 +46,58 @@ func (w *Web) apiExportUsers(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, orgID := r.Context(), chi.URLParam(r, "org")
-	org, err := w.st.GetOrg(ctx, orgID)
+	f, name, err := ExportUsers(ctx, w.st, orgID, q)
 	if err != nil {
 		w.apiFail(rw, r, err)
 		return
 	}
-	f := excelize.NewFile()
 	defer func() { _ = f.Close() }()
+	rw.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	rw.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, asciiFilename(name), url.PathEscape(name)))
+	if err := f.Write(rw); err != nil {
+		w.log.Warn("web.export_write_failed", "err", err, "org", orgID)
+	}
+}
+
+// ExportUsers writes every member of the org matching q (all pages, in q's
+// order) to a workbook, rows written through excelize's StreamWriter a page
+// of users at a time, and returns it with its file name, "<Org name>
+// Users.xlsx". The admin API and the operator CLI both use it.
+func ExportUsers(ctx context.Context, st *store.Store, orgID string, q store.MemberQuery) (*excelize.File, string, error) {
+	org, err := st.GetOrg(ctx, orgID)
+	if err != nil {
+		return nil, "", err
+	}
+	f := excelize.NewFile()
+	fail := func(err error) (*excelize.File, string, error) {
+		_ = f.Close()
+		return nil, "", err
+	}
 	const sheet = "Users"
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		w.apiFail(rw, r, err)
-		return
+		return fail(err)
 	}
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
-		w.apiFail(rw, r, err)
-		return
+		return fail(err)
 	}
 	if err := sw.SetRow("A1", exportHeader); err != nil {
-		w.apiFail(rw, r, err)
-		return
+		return fail(err)
 	}
 	q.Limit = exportPageSize
 	row, cursor := 2, ""
 	for {
-		p, err := w.st.ListMembersPage(ctx, orgID, q, cursor)
+		p, err := st.ListMembersPage(ctx, orgID, q, cursor)
 		if err != nil {
-			w.apiFail(rw, r, err)
-			return
+			return fail(err)
 		}
 		ids := make([]string, len(p.Members))
 		for i, m := range p.Members {
 			ids[i] = m.Account.ID
 		}
-		x, err := w.st.GetMemberExtras(ctx, orgID, ids)
+		x, err := st.GetMemberExtras(ctx, orgID, ids)
 		if err != nil {
-			w.apiFail(rw, r, err)
-			return
+			return fail(err)
 		}
 		for _, m := range p.Members {
 			u := userView(m)
@@ -94,8 +109,7 @@ func (w *Web) apiExportUsers(rw http.ResponseWriter, r *http.Request) {
 			if err := sw.SetRow(cell, []any{u.Name, u.Email, exportLabels[string(u.Status)], exportLabels[string(u.UserType)],
 				exportLabels[string(u.Subscription)], exportLabels[string(u.ReportsRole)], u.ID, strings.Join(x.Groups[u.ID], ", "),
 				exportTime(u.InvitedAt), exportTime(u.ActivatedAt), exportTime(last)}); err != nil {
-				w.apiFail(rw, r, err)
-				return
+				return fail(err)
 			}
 			row++
 		}
@@ -104,15 +118,9 @@ func (w *Web) apiExportUsers(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := sw.Flush(); err != nil {
-		w.apiFail(rw, r, err)
-		return
+		return fail(err)
 	}
-	name := org.Name + " Users.xlsx"
-	rw.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	rw.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, asciiFilename(name), url.PathEscape(name)))
-	if err := f.Write(rw); err != nil {
-		w.log.Warn("web.export_write_failed", "err", err, "org", orgID)
-	}
+	return f, org.Name + " Users.xlsx", nil
 }
 
 // asciiFilename is the filename= fallback: printable ASCII, no quotes or backslashes.

@@ -55,6 +55,12 @@ func init() {
 		"user add":          {"--org ORG --email E [--given G --family F --type user|system_admin --invite]: add a member", cmdUserAdd},
 		"user unlock":       {"--email E | --id ID: clear a password lockout", cmdUserUnlock},
 		"user set-email":    {"--id ID | --email OLD --new-email NEW [--org ORG]: change a sign-in email as support", cmdUserSetEmail},
+		"user list":         {"--org ORG [--q S --status S --type T --subscription S --sort COL --order asc|desc --limit N --cursor C]: list an org's users", cmdUserList},
+		"user show":         {"--org ORG --id ID | --email E: a user's details, groups and last sign-ins", cmdUserShow},
+		"user update":       {"--org ORG --id ID | --email E [--type T --subscription S --reports-role R --disabled true|false]: change a user's access (rules 6, 7, 13)", cmdUserUpdate},
+		"user invite":       {"--org ORG --id ID | --email E: send or resend the invitation (rule 9)", cmdUserInvite},
+		"user remove":       {"--org ORG --id ID | --email E: remove a user from the org (the account stays)", cmdUserRemove},
+		"user export":       {"--org ORG [the list's filters] [--out FILE]: write the matching users to <Org name> Users.xlsx", cmdUserExport},
 		"sso enable":        {"--org ORG --connection ID: turn SSO on with a tested connection", cmdSSOEnable},
 		"sso disable":       {"--org ORG: turn SSO off (members use their password or \"forgot password\")", cmdSSODisable},
 		"connection list":   {"--org ORG: list an org's SSO connections", cmdConnectionList},
@@ -237,13 +243,21 @@ func printList[T any](e env, asJSON bool, items []T, view func(T) map[string]any
 		out[i] = view(it)
 	}
 	return output(e, asJSON, out, func(w io.Writer) {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, header)
+		tw := newTable(w, header)
 		for _, it := range items {
 			fmt.Fprintln(tw, row(it))
 		}
 		tw.Flush()
 	})
+}
+
+// newTable is a tab-separated table on w, with its header line unless "".
+func newTable(w io.Writer, header string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if header != "" {
+		fmt.Fprintln(tw, header)
+	}
+	return tw
 }
 
 // flags builds a FlagSet that reports usage errors instead of exiting.
