@@ -122,6 +122,7 @@ type benchRow struct {
 	ServerCPU  float64 `json:"serverCpuMsPerOp,omitempty"`
 	DBCPU      float64 `json:"dbCpuMsPerOp"`
 	AllPGCPU   float64 `json:"allPostgresCpuMsPerOp"`
+	ClientCPU  float64 `json:"loadClientCpuMsPerOp,omitempty"`
 	RSSMiB     float64 `json:"serverRssMiB,omitempty"`
 	FirstError string  `json:"firstError,omitempty"`
 }
@@ -130,7 +131,7 @@ func (rep benchReport) print(w io.Writer) {
 	fmt.Fprintf(w, "%s\n%s\n%d CPUs, load average %s before, %s after; %s; %d clients; %.0f s\n",
 		rep.Date, rep.Command, rep.CPUs, rep.LoadBefore, rep.LoadAfter, rep.PostgreSQL, rep.Clients, rep.Seconds)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "what\tops\terrors\tops/s\tratio\ttarget\tavg ms\tp50 ms\tp99 ms\tserver CPU ms/op\tdb CPU ms/op\tall pg CPU ms/op\tserver RSS MiB\t")
+	fmt.Fprintln(tw, "what\tops\terrors\tops/s\tratio\ttarget\tavg ms\tp50 ms\tp99 ms\tserver CPU ms/op\tdb CPU ms/op\tall pg CPU ms/op\tclient CPU ms/op\tserver RSS MiB\t")
 	num := func(v float64, f string) string {
 		if v == 0 {
 			return "-"
@@ -142,12 +143,12 @@ func (rep benchReport) print(w io.Writer) {
 		if target == "" {
 			target = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t%s\t\n", r.Name, r.Ops, r.Errors, r.PerSecond,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%.3f\t%.3f\t%s\t%s\t\n", r.Name, r.Ops, r.Errors, r.PerSecond,
 			num(r.Ratio, "%.2f"), target, num(r.AvgMs, "%.2f"), num(r.P50, "%.2f"), num(r.P99, "%.2f"),
-			num(r.ServerCPU, "%.3f"), r.DBCPU, r.AllPGCPU, num(r.RSSMiB, "%.0f"))
+			num(r.ServerCPU, "%.3f"), r.DBCPU, r.AllPGCPU, num(r.ClientCPU, "%.3f"), num(r.RSSMiB, "%.0f"))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "server peak RSS %.0f MiB. db CPU: this run's database's backends, WAL writer, checkpointer and background writer; all pg: every postgres process (other databases' work included)\n", rep.PeakRSSMiB)
+	fmt.Fprintf(w, "server peak RSS %.0f MiB. db CPU: this run's database's backends, WAL writer, checkpointer and background writer; all pg: every postgres process (other databases' work included); client: the load client (this process)\n", rep.PeakRSSMiB)
 	for _, r := range rep.Rows {
 		if r.FirstError != "" {
 			fmt.Fprintf(w, "%s: first error: %s\n", r.Name, r.FirstError)
@@ -397,6 +398,7 @@ func runBench(e env, o benchOptions, cmdline string) (benchReport, error) {
 		used := cpu.stop(s)
 		r := rowFromPhase(p, name+suffix)
 		r.ServerCPU, r.DBCPU, r.AllPGCPU = perOp(used.server, r.Ops), perOp(used.db, r.Ops), perOp(used.allPG, r.Ops)
+		r.ClientCPU = perOp(used.client, r.Ops)
 		r.RSSMiB = procStatusMiB(srv.Process.Pid, "VmRSS")
 		rep.Rows = append(rep.Rows, r)
 		return p
@@ -444,14 +446,14 @@ type cpuMeter struct {
 }
 
 type cpuSample struct {
-	serverPID     int
-	server, allPG float64
-	first, last   map[int]float64 // db pids' CPU at start (0: started later) and last seen
-	done          chan struct{}
-	polled        chan struct{}
+	serverPID             int
+	server, client, allPG float64
+	first, last           map[int]float64 // db pids' CPU at start (0: started later) and last seen
+	done                  chan struct{}
+	polled                chan struct{}
 }
 
-type cpuUsed struct{ server, db, allPG float64 }
+type cpuUsed struct{ server, client, db, allPG float64 }
 
 const clockTicks = 100 // USER_HZ on Linux
 
@@ -464,6 +466,7 @@ func (m *cpuMeter) start(server int) *cpuSample {
 	if server > 0 {
 		s.server, _ = procCPU(server, false)
 	}
+	s.client, _ = procCPU(os.Getpid(), false)
 	for _, pid := range m.dbPIDs() {
 		s.first[pid], _ = procCPU(pid, false)
 	}
@@ -495,6 +498,9 @@ func (m *cpuMeter) stop(s *cpuSample) cpuUsed {
 	<-s.polled
 	m.poll(s)
 	u := cpuUsed{allPG: allPostgresCPU() - s.allPG}
+	if now, ok := procCPU(os.Getpid(), false); ok {
+		u.client = now - s.client
+	}
 	if s.serverPID > 0 {
 		now, _ := procCPU(s.serverPID, false)
 		u.server = now - s.server
