@@ -47,7 +47,7 @@ type benchOptions struct {
 	db, bin, pgbench, psql, seed    string
 	clients, seconds                int
 	users, groups, lookups, bigAdds int
-	full, json                      bool
+	full, json, sqlite              bool
 }
 
 func parseBenchFlags(e env, args []string) (benchOptions, error) {
@@ -69,6 +69,7 @@ func parseBenchFlags(e env, args []string) (benchOptions, error) {
 	fs.IntVar(&o.lookups, "lookups", 20000, "userName lookups timed")
 	fs.IntVar(&o.bigAdds, "big-adds", 2000, "single-member adds timed on a group of all the other users")
 	fs.BoolVar(&o.full, "full", false, "the issue's sizes: 100,000 users and 1,000 groups, then 1,000,000 seeded members (lookups, adds to a group of 100,000)")
+	fs.BoolVar(&o.sqlite, "sqlite", false, "serve from the embedded SQLite database instead (pgbench still measures the PostgreSQL of --db)")
 	fs.BoolVar(&o.json, "json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return o, err
@@ -88,6 +89,9 @@ func parseBenchFlags(e env, args []string) (benchOptions, error) {
 	if o.clients < 1 || o.seconds < 1 || o.users < 2 || o.lookups < 1 || o.bigAdds < 0 || o.bigAdds >= o.users {
 		return o, usageError{"--clients, --seconds, --lookups must be at least 1, --users at least 2, --big-adds in [0, users)"}
 	}
+	if o.full && o.sqlite {
+		return o, usageError{"--full seeds with psql: not with --sqlite"}
+	}
 	return o, nil
 }
 
@@ -99,6 +103,7 @@ type benchReport struct {
 	LoadBefore string     `json:"loadAverageBefore"`
 	LoadAfter  string     `json:"loadAverageAfter"`
 	PostgreSQL string     `json:"postgresql"`
+	Backend    string     `json:"backend"`
 	Clients    int        `json:"clients"`
 	Rows       []benchRow `json:"rows"`
 	PeakRSSMiB float64    `json:"serverPeakRssMiB"`
@@ -128,8 +133,8 @@ type benchRow struct {
 }
 
 func (rep benchReport) print(w io.Writer) {
-	fmt.Fprintf(w, "%s\n%s\n%d CPUs, load average %s before, %s after; %s; %d clients; %.0f s\n",
-		rep.Date, rep.Command, rep.CPUs, rep.LoadBefore, rep.LoadAfter, rep.PostgreSQL, rep.Clients, rep.Seconds)
+	fmt.Fprintf(w, "%s\n%s\n%d CPUs, load average %s before, %s after; %s; idbridge on %s; %d clients; %.0f s\n",
+		rep.Date, rep.Command, rep.CPUs, rep.LoadBefore, rep.LoadAfter, rep.PostgreSQL, rep.Backend, rep.Clients, rep.Seconds)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "what\tops\terrors\tops/s\tratio\ttarget\tavg ms\tp50 ms\tp99 ms\tserver CPU ms/op\tdb CPU ms/op\tall pg CPU ms/op\tclient CPU ms/op\tserver RSS MiB\t")
 	num := func(v float64, f string) string {
@@ -331,8 +336,15 @@ func runBench(e env, o benchOptions, cmdline string) (benchReport, error) {
 		return rep, err
 	}
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	srvEnv := []string{"IDBRIDGE_DATABASE_URL=" + dbURL, "IDBRIDGE_ADDR=127.0.0.1:" + strconv.Itoa(port), "IDBRIDGE_BASE_URL=" + base,
+	srvEnv := []string{"IDBRIDGE_ADDR=127.0.0.1:" + strconv.Itoa(port), "IDBRIDGE_BASE_URL=" + base,
 		"IDBRIDGE_LOG_LEVEL=warn", "IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN=" + strconv.Itoa(o.clients), "IDBRIDGE_DATA_DIR=" + dir}
+	if !o.sqlite {
+		srvEnv = append(srvEnv, "IDBRIDGE_DATABASE_URL="+dbURL)
+	}
+	rep.Backend = "PostgreSQL"
+	if o.sqlite {
+		rep.Backend = "SQLite (embedded)"
+	}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "IDBRIDGE_") {
 			srvEnv = append(srvEnv, kv)

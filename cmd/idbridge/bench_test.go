@@ -28,7 +28,7 @@ func TestBenchFlags(t *testing.T) {
 	if !strings.Contains(o.db, "127.0.0.1:5432") || o.users != 100000 || o.groups != 1000 || o.lookups != 7 || o.bigAdds != 10000 || !o.json {
 		t.Errorf("--full: %+v", o)
 	}
-	for _, args := range [][]string{{"--users", "100", "--big-adds", "100"}, {"--clients", "0"}, {"--nope"}, {"extra"}} {
+	for _, args := range [][]string{{"--users", "100", "--big-adds", "100"}, {"--clients", "0"}, {"--full", "--sqlite"}, {"--nope"}, {"extra"}} {
 		var ue usageError
 		if _, err := parseBenchFlags(benchEnv(nil), args); !errors.As(err, &ue) {
 			t.Errorf("%v: err = %v, want a usage error", args, err)
@@ -83,9 +83,9 @@ func TestBenchReport(t *testing.T) {
 	}
 	var b bytes.Buffer
 	benchReport{Date: "2026-12-01 10:00 UTC", Command: "idbridge bench scim --users 4000", CPUs: 2, LoadBefore: "1.00 1.00 1.00",
-		LoadAfter: "2.00 1.50 1.00", PostgreSQL: "PostgreSQL 15", Clients: 16, Rows: rows, PeakRSSMiB: 40}.print(&b)
+		LoadAfter: "2.00 1.50 1.00", PostgreSQL: "PostgreSQL 15", Backend: "SQLite (embedded)", Clients: 16, Rows: rows, PeakRSSMiB: 40}.print(&b)
 	out := b.String()
-	for _, s := range []string{"idbridge bench scim --users 4000", "2 CPUs, load average 1.00 1.00 1.00 before, 2.00 1.50 1.00 after",
+	for _, s := range []string{"idbridge bench scim --users 4000", "2 CPUs, load average 1.00 1.00 1.00 before, 2.00 1.50 1.00 after; PostgreSQL 15; idbridge on SQLite (embedded)",
 		"0.25            >= 0.25", "0.35  >= 0.35, p99 < 10", "12.50", "groups: first error: boom", "peak RSS 40 MiB"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("report lacks %q:\n%s", s, out)
