@@ -26,8 +26,8 @@ bench:
 BENCH_BIN  ?= /tmp/idbridge-bench
 BENCH_ARGS ?=
 bench-scim:
-	$(GO) build -o $(BENCH_BIN) ./cmd/idbridge
-	scripts/test-db.sh $(BENCH_BIN) bench scim $(BENCH_ARGS)
+	@$(GO) build -o $(BENCH_BIN) ./cmd/idbridge
+	@scripts/test-db.sh $(BENCH_BIN) bench scim $(BENCH_ARGS)
 
 vet:
 	$(GO) vet ./...
