@@ -154,7 +154,7 @@ func (rep benchReport) print(w io.Writer) {
 			num(r.ServerCPU, "%.3f"), r.DBCPU, r.AllPGCPU, num(r.ClientCPU, "%.3f"), num(r.RSSMiB, "%.0f"))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "server peak RSS %.0f MiB. db CPU: this run's database's backends, WAL writer, checkpointer and background writer; all pg: every postgres process (other databases' work included); client: the load client (this process)\n", rep.PeakRSSMiB)
+	fmt.Fprintf(w, "server peak RSS %.0f MiB. db CPU: this run's database's backends, WAL writer, checkpointer and background writer; all pg: every postgres process (other databases' work included); client: pgbench, or the load client (this process)\n", rep.PeakRSSMiB)
 	for _, r := range rep.Rows {
 		if r.FirstError != "" {
 			fmt.Fprintf(w, "%s: first error: %s\n", r.Name, r.FirstError)
@@ -317,8 +317,9 @@ func runBench(e env, o benchOptions, cmdline string) (benchReport, error) {
 		var out []byte
 		var runErr error
 		s := cpu.start(0)
-		out, runErr = exec.CommandContext(ctx, o.pgbench, "-n", "-c", strconv.Itoa(o.clients), "-j", strconv.Itoa(min(o.clients, runtime.NumCPU())),
-			"-T", strconv.Itoa(o.seconds), "-D", "n="+strconv.Itoa(o.users), "-f", file, dbURL).CombinedOutput()
+		pgb := exec.CommandContext(ctx, o.pgbench, "-n", "-c", strconv.Itoa(o.clients), "-j", strconv.Itoa(min(o.clients, runtime.NumCPU())),
+			"-T", strconv.Itoa(o.seconds), "-D", "n="+strconv.Itoa(o.users), "-f", file, dbURL)
+		out, runErr = pgb.CombinedOutput()
 		used := cpu.stop(s)
 		if runErr != nil {
 			return rep, fmt.Errorf("%s: %v: %s", o.pgbench, runErr, bytes.TrimSpace(out))
@@ -328,7 +329,8 @@ func runBench(e env, o benchOptions, cmdline string) (benchReport, error) {
 			return rep, err
 		}
 		rep.Rows = append(rep.Rows, benchRow{Name: b.name, Kind: b.kind, Ops: tx, Errors: failed, Seconds: float64(o.seconds),
-			PerSecond: tps, AvgMs: avg, DBCPU: perOp(used.db, tx), AllPGCPU: perOp(used.allPG, tx)})
+			PerSecond: tps, AvgMs: avg, DBCPU: perOp(used.db, tx), AllPGCPU: perOp(used.allPG, tx),
+			ClientCPU: perOp((pgb.ProcessState.UserTime() + pgb.ProcessState.SystemTime()).Seconds(), tx)})
 	}
 
 	// 2. idbridge serve on the same PostgreSQL.
