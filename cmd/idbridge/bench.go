@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -454,7 +455,7 @@ func perOp(seconds float64, ops int) float64 {
 	if ops == 0 {
 		return 0
 	}
-	return seconds * 1000 / float64(ops)
+	return math.Round(seconds*1e6/float64(ops)) / 1000 // ms, to the microsecond
 }
 
 // cpuMeter samples CPU seconds from /proc: the server process, this run's
