@@ -27,35 +27,89 @@ func cmdLoadtestSCIM(e env, args []string) error {
 	fs := flags("loadtest scim", e)
 	base := fs.String("url", "", "SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2")
 	tok := fs.String("token", "", "the org's SCIM token")
-	users := fs.Int("users", 1000, "users to provision")
-	groups := fs.Int("groups", 10, "groups to provision")
-	workers := fs.Int("workers", 16, "concurrent requests")
-	batch := fs.Int("batch", 100, "members added per group PATCH")
-	lookups := fs.Int("lookups", 20000, "userName lookups to time after the sync")
-	bigAdds := fs.Int("big-adds", 2000, "single-member adds to time on a group holding every user (0: skip)")
-	runTag := fs.String("run", "", "reuse the first --users users of an earlier run (its tag): no sync, only lookups and big-group adds")
-	lookupOnly := fs.Bool("lookup-only", false, "only time lookups (with --run)")
+	var o loadtestOptions
+	fs.IntVar(&o.users, "users", 1000, "users to provision")
+	fs.IntVar(&o.groups, "groups", 10, "groups to provision")
+	fs.IntVar(&o.workers, "workers", 16, "concurrent requests")
+	fs.IntVar(&o.batch, "batch", 100, "members added per group PATCH")
+	fs.IntVar(&o.lookups, "lookups", 20000, "userName lookups to time after the sync")
+	fs.IntVar(&o.bigAdds, "big-adds", 2000, "single-member adds to time on a group holding every user (0: skip)")
+	fs.StringVar(&o.run, "run", "", "reuse the first --users users of an earlier run (its tag): no sync, only lookups and big-group adds")
+	fs.BoolVar(&o.lookupOnly, "lookup-only", false, "only time lookups (with --run)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseArgs(fs, args, "url", "token"); err != nil {
 		return err
 	}
+	if o.run == "" && o.lookupOnly {
+		return usageError{"--lookup-only goes with --run"}
+	}
+	lt := newLoadtest(*base, *tok, o.workers)
+	rep, err := lt.runSCIM(o)
+	if err != nil {
+		return err
+	}
+	return output(e, *asJSON, rep, rep.print)
+}
+
+// loadtestOptions are the sizes of one `loadtest scim` run.
+type loadtestOptions struct {
+	users, groups, workers, batch, lookups, bigAdds int
+	run                                             string // reuse this run's users
+	lookupOnly                                      bool
+}
+
+// loadtestReport is what `loadtest scim` prints.
+type loadtestReport struct {
+	Run         string        `json:"run"`
+	Reused      bool          `json:"-"`
+	Users       int           `json:"users"`
+	Groups      int           `json:"groups"`
+	Workers     int           `json:"workers"`
+	SyncSeconds float64       `json:"syncSeconds"`
+	Phases      []phaseResult `json:"phases"`
+}
+
+func (rep loadtestReport) print(w io.Writer) {
+	if rep.Reused {
+		fmt.Fprintf(w, "run %s (reused): %d users, %d workers\n", rep.Run, rep.Users, rep.Workers)
+	} else {
+		fmt.Fprintf(w, "run %s: %d users, %d groups, %d workers; initial sync %.1fs\n", rep.Run, rep.Users, rep.Groups, rep.Workers, rep.SyncSeconds)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "phase\trequests\terrors\tseconds\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\t")
+	for _, p := range rep.Phases {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", p.Name, p.Requests, p.Errors, p.Seconds, p.PerSecond, p.P50, p.P90, p.P99, p.Max)
+	}
+	tw.Flush()
+	for _, p := range rep.Phases {
+		if p.FirstError != "" {
+			fmt.Fprintf(w, "%s: first error: %s\n", p.Name, p.FirstError)
+		}
+	}
+}
+
+func newLoadtest(base, token string, workers int) *loadtest {
+	return &loadtest{base: strings.TrimRight(base, "/"), token: token, workers: workers,
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers * 2, MaxConnsPerHost: workers * 2}}}
+}
+
+// runSCIM replays the sync (unless o.run reuses an earlier one), then times
+// lookups and big-group adds.
+func (lt *loadtest) runSCIM(o loadtestOptions) (loadtestReport, error) {
+	users, groups, batch, lookups, bigAdds := &o.users, &o.groups, &o.batch, &o.lookups, &o.bigAdds
 	tag := make([]byte, 4)
 	_, _ = rand.Read(tag)
-	reuse := *runTag != ""
+	reuse := o.run != ""
+	lt.run = o.run
 	if !reuse {
-		if *lookupOnly {
-			return usageError{"--lookup-only goes with --run"}
-		}
-		*runTag = hex.EncodeToString(tag)
+		lt.run = hex.EncodeToString(tag)
 	}
-	lt := &loadtest{base: strings.TrimRight(*base, "/"), token: *tok, run: *runTag, workers: *workers,
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *workers * 2, MaxConnsPerHost: *workers * 2}}}
 	var phases []phaseResult
 	start := time.Now()
 	if reuse {
 		*users, *groups = max(*users, 1), 0
 	}
-	if *lookupOnly {
+	if o.lookupOnly {
 		*bigAdds = 0
 	}
 
@@ -141,7 +195,7 @@ func cmdLoadtestSCIM(e env, args []string) error {
 	if *bigAdds > 0 && *users > 1 {
 		doc, err := lt.call("POST", "/Groups", fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"lt-%s-big-%x"}`, lt.run, tag), 201)
 		if err != nil {
-			return err
+			return loadtestReport{}, err
 		}
 		big, _ := doc["id"].(string)
 		// Everyone but the last bigAdds users first, 1000 per PATCH.
@@ -160,32 +214,16 @@ func cmdLoadtestSCIM(e env, args []string) error {
 			return err
 		}))
 	}
-	rep := map[string]any{"run": lt.run, "users": *users, "groups": *groups, "workers": *workers,
-		"syncSeconds": syncTime.Seconds(), "phases": phases}
-	return output(e, *asJSON, rep, func(w io.Writer) {
-		if reuse {
-			fmt.Fprintf(w, "run %s (reused): %d users, %d workers\n", lt.run, *users, *workers)
-		} else {
-			fmt.Fprintf(w, "run %s: %d users, %d groups, %d workers; initial sync %.1fs\n", lt.run, *users, *groups, *workers, syncTime.Seconds())
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "phase\trequests\terrors\tseconds\treq/s\tp50 ms\tp90 ms\tp99 ms\tmax ms\t")
-		for _, p := range phases {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", p.Name, p.Requests, p.Errors, p.Seconds, p.PerSecond, p.P50, p.P90, p.P99, p.Max)
-		}
-		tw.Flush()
-		for _, p := range phases {
-			if p.FirstError != "" {
-				fmt.Fprintf(w, "%s: first error: %s\n", p.Name, p.FirstError)
-			}
-		}
-	})
+	return loadtestReport{Run: lt.run, Reused: reuse, Users: *users, Groups: *groups, Workers: lt.workers,
+		SyncSeconds: syncTime.Seconds(), Phases: phases}, nil
 }
 
 type loadtest struct {
 	base, token, run string
 	workers          int
 	client           *http.Client
+	// around, when set, wraps each phase (the bench samples CPU around it).
+	around func(name string, run func() phaseResult) phaseResult
 
 	mu   sync.Mutex
 	lats []time.Duration
@@ -210,6 +248,13 @@ type phaseResult struct {
 
 // phase runs n jobs on the workers and times every HTTP request they make.
 func (lt *loadtest) phase(name string, n int, job func(i int) error) phaseResult {
+	if lt.around != nil {
+		return lt.around(name, func() phaseResult { return lt.timePhase(name, n, job) })
+	}
+	return lt.timePhase(name, n, job)
+}
+
+func (lt *loadtest) timePhase(name string, n int, job func(i int) error) phaseResult {
 	lt.lats = lt.lats[:0]
 	var next, errs atomic.Int64
 	var first atomic.Value
