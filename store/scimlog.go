@@ -133,6 +133,9 @@ func (s *Store) PurgeSCIMRequests(ctx context.Context, keep time.Duration) (n in
 	return n, err
 }
 
+// ID is the record's id, as the API and console address it.
+func (r SCIMRequest) ID() string { return cursorOf(r.Seq) }
+
 func cursorOf(seq int64) string { return strconv.FormatInt(seq, 10) }
 
 // ParseLogCursor reads the cursor ListSCIMRequests or ListSignInAttempts

@@ -33,6 +33,7 @@ const (
 	OutcomeExpired         = "expired"
 	OutcomeReplayed        = "replayed"
 	OutcomeUnsolicited     = "unsolicited"
+	OutcomeUnknownRequest  = "unknown_request"
 	OutcomeOtherBrowser    = "other_browser"
 	OutcomeStateMismatch   = "state_mismatch"
 	OutcomeIdPError        = "idp_error"
@@ -48,7 +49,8 @@ const (
 
 // Outcomes lists every outcome, in the order pages show them.
 var Outcomes = []string{OutcomeSuccess, OutcomeBadSignature, OutcomeUnknownCert, OutcomeWrongAudience,
-	OutcomeExpired, OutcomeReplayed, OutcomeUnsolicited, OutcomeOtherBrowser, OutcomeStateMismatch,
+	OutcomeExpired, OutcomeReplayed, OutcomeUnsolicited,
+	OutcomeUnknownRequest, OutcomeOtherBrowser, OutcomeStateMismatch,
 	OutcomeIdPError, OutcomeEmailMissing, OutcomeEmailUnverified, OutcomeEmailOutside, OutcomeNoMember,
 	OutcomeMemberDisabled, OutcomeSSOOff, OutcomeInvalidResponse, OutcomeInternal}
 

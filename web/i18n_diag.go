@@ -66,4 +66,6 @@ var italianDiag = map[string]string{
 	"SSO is off for this organization, or the connection is not the enabled one.":                                                                    "L'SSO è disattivato per questa organizzazione, oppure la connessione non è quella attiva.",
 	"The identity provider's answer could not be read: check the connection's settings.":                                                             "Non è stato possibile leggere la risposta del fornitore d'identità: verifica le impostazioni della connessione.",
 	"The sign-in failed on our side: try again.":                                                                                                     "L'accesso non è riuscito per un problema nostro: riprova.",
+	"The answer was not asked for by idbridge (IdP-initiated sign-in is off for this connection): start from the sign-in page.":                      "La risposta non era stata chiesta da idbridge (l'accesso avviato dall'IdP è disattivato per questa connessione): parti dalla pagina di accesso.",
+	"The answer belongs to no sign-in started here, or to one already used or expired (a replayed answer): start again from the sign-in page.":       "La risposta non appartiene ad alcun accesso avviato qui, o appartiene a uno già usato o scaduto (una risposta riutilizzata): ricomincia dalla pagina di accesso.",
 }

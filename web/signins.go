@@ -30,8 +30,10 @@ func outcomeOf(err error, email string) string {
 		return store.OutcomeOtherBrowser
 	case errors.Is(err, saml.ErrReplay):
 		return store.OutcomeReplayed
-	case errors.Is(err, saml.ErrUnsolicited), errors.Is(err, saml.ErrUnknownRequest):
+	case errors.Is(err, saml.ErrUnsolicited):
 		return store.OutcomeUnsolicited
+	case errors.Is(err, saml.ErrUnknownRequest):
+		return store.OutcomeUnknownRequest
 	case errors.Is(err, crewjam.ErrUntrustedCertificate), errors.Is(err, crewjam.ErrCertificateNotValidNow):
 		return store.OutcomeUnknownCert
 	case errors.Is(err, crewjam.ErrInvalidSignature), errors.Is(err, saml.ErrWeakSignature), errors.Is(err, saml.ErrSignatureShape):
