@@ -3,6 +3,8 @@ package scim_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -126,5 +128,43 @@ func TestRequestLogFullBufferDrops(t *testing.T) {
 	rs, _, err := e.st.ListSCIMRequests(t.Context(), e.org.ID, store.LogQuery{})
 	if err != nil || len(rs) != 2 {
 		t.Fatalf("%d records after the shutdown drain, want 2 (%v)", len(rs), err)
+	}
+}
+
+// BenchmarkRequestLog measures what the request log costs a SCIM request:
+// the same PATCH of a user (a write, as in a sync) with the log off and on,
+// the writer running (SQLite).
+func BenchmarkRequestLog(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := "off"
+		if on {
+			name = "on"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := newEnv(b, "sqlite", scim.Options{})
+			opt := scim.Options{BaseURL: "https://id.example.com", RatePerSecond: 1e9}
+			if on {
+				l := scim.NewRequestLog(e.st, scim.RequestLogOptions{})
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				go func() { l.Run(ctx); close(done) }()
+				b.Cleanup(func() { cancel(); <-done })
+				opt.RequestLog = l
+			}
+			h := mountAt("/scim/v2", scim.NewHandler(e.st, opt))
+			id := e.createUser(userJSON("bench@acme.example", "bench@acme.example", "bench"))
+			body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"T"}]}`
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				req := httptest.NewRequest("PATCH", "/scim/v2/Users/"+id, strings.NewReader(strings.Replace(body, `"T"`, `"T`+strconv.Itoa(i)+`"`, 1)))
+				req.Header.Set("Authorization", "Bearer "+e.token)
+				req.Header.Set("Content-Type", "application/scim+json")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("PATCH = %d %s", rec.Code, rec.Body)
+				}
+			}
+		})
 	}
 }
