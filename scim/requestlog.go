@@ -173,11 +173,15 @@ func secretKey(k string) bool {
 
 // redact returns body with the value of every member naming a password or
 // secret replaced, also the value of a PATCH operation whose path names
-// one, cut at store.MaxLogBody. A body that is not JSON is kept only when
-// it names no secret.
+// one, cut at store.MaxLogBody. A body that names no secret anywhere is
+// kept as sent (the common case, without parsing it); one that does and is
+// not JSON is withheld.
 func redact(body []byte) string {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return ""
+	}
+	if !secretKey(string(body)) {
+		return cut(string(body), store.MaxLogBody) // names no secret: nothing to remove
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
