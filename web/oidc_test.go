@@ -182,7 +182,9 @@ func TestOIDCThroughTheRealProvider(t *testing.T) {
 	// Each attempt is in the org's sign-in diagnostics with its outcome,
 	// newest first: the other browser's callback, the replayed state, then
 	// the successes (the admin's test first of all).
-	var got struct{ SignIns []struct{ Outcome, Email string } }
+	var got struct {
+		SignIns []struct{ Outcome, Email string }
+	}
 	if r := admin.api(http.MethodGet, base+"/sign-ins", nil, &got); r.code != http.StatusOK {
 		t.Fatalf("GET sign-ins = %d %s", r.code, r.body)
 	}
