@@ -58,6 +58,10 @@ type Config struct {
 	SCIMMaxInFlight         int           // IDBRIDGE_SCIM_MAX_INFLIGHT: 0 = twice the database pool
 	SCIMMaxInFlightPerToken int           // IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN
 	SCIMQueueWait           time.Duration // IDBRIDGE_SCIM_QUEUE_WAIT
+
+	// SCIMLogRetention (IDBRIDGE_SCIM_LOG_RETENTION) is how long the SCIM
+	// request log and the sign-in attempts are kept (default 30 days).
+	SCIMLogRetention time.Duration
 }
 
 // SMTP configures outbound mail. An empty Host means no SMTP: mail is written
@@ -85,6 +89,7 @@ func Default() Config {
 		OutboxInterval:          2 * time.Second,
 		SCIMMaxInFlightPerToken: 8,
 		SCIMQueueWait:           100 * time.Millisecond,
+		SCIMLogRetention:        30 * 24 * time.Hour,
 	}
 	c.BaseURL = baseURLFor(c.Addr)
 	c.SMTP.From = fromFor(c.BaseURL)
@@ -207,6 +212,7 @@ func (c Config) attrs() []slog.Attr {
 		slog.Int("scim_max_inflight", c.SCIMMaxInFlight),
 		slog.Int("scim_max_inflight_per_token", c.SCIMMaxInFlightPerToken),
 		slog.Duration("scim_queue_wait", c.SCIMQueueWait),
+		slog.Duration("scim_log_retention", c.SCIMLogRetention),
 	}
 }
 
@@ -279,6 +285,8 @@ func vars(c *Config) []variable {
 			intSetter(&c.SCIMMaxInFlightPerToken, "a number"), func() string { return strconv.Itoa(c.SCIMMaxInFlightPerToken) }),
 		v("IDBRIDGE_SCIM_QUEUE_WAIT", "scim-queue-wait", "how long a SCIM request over the limits waits for a place before 503/429",
 			durationSetter(&c.SCIMQueueWait), func() string { return c.SCIMQueueWait.String() }),
+		v("IDBRIDGE_SCIM_LOG_RETENTION", "scim-log-retention", "how long the SCIM request log and sign-in attempts are kept (e.g. 30d, 72h)",
+			daysSetter(&c.SCIMLogRetention), func() string { return c.SCIMLogRetention.String() }),
 	}
 }
 
@@ -301,6 +309,23 @@ func durationSetter(p *time.Duration) func(string) error {
 		}
 		*p = d
 		return nil
+	}
+}
+
+// daysSetter reads a duration, also in whole days ("30d").
+func daysSetter(p *time.Duration) func(string) error {
+	return func(s string) error {
+		if n, ok := strings.CutSuffix(s, "d"); ok {
+			if d, err := strconv.Atoi(n); err == nil {
+				*p = time.Duration(d) * 24 * time.Hour
+				return nil
+			}
+		}
+		if d, err := time.ParseDuration(s); err == nil {
+			*p = d
+			return nil
+		}
+		return fmt.Errorf("must be a number of days like 30d or a duration like 72h, got %q", s)
 	}
 }
 

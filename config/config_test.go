@@ -37,6 +37,7 @@ func TestDefaultIsValid(t *testing.T) {
 		OutboxInterval:          2 * time.Second,
 		SCIMMaxInFlightPerToken: 8,
 		SCIMQueueWait:           100 * time.Millisecond,
+		SCIMLogRetention:        30 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Default() =\n  %v\nwant\n  %v", c, want)
@@ -76,6 +77,7 @@ func TestLoad(t *testing.T) {
 				"IDBRIDGE_SCIM_MAX_INFLIGHT":           "40",
 				"IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN": "4",
 				"IDBRIDGE_SCIM_QUEUE_WAIT":             "250ms",
+				"IDBRIDGE_SCIM_LOG_RETENTION":          "7d",
 			},
 			check: func(t *testing.T, c Config) {
 				want := Config{
@@ -89,6 +91,7 @@ func TestLoad(t *testing.T) {
 					ShutdownTimeout: 30 * time.Second,
 					OutboxInterval:  500 * time.Millisecond,
 					SCIMMaxInFlight: 40, SCIMMaxInFlightPerToken: 4, SCIMQueueWait: 250 * time.Millisecond,
+					SCIMLogRetention: 7 * 24 * time.Hour,
 				}
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("got %v, want %v", c, want)
@@ -232,6 +235,10 @@ func TestValidateProblems(t *testing.T) {
 			[]string{"IDBRIDGE_SCIM_MAX_INFLIGHT: must be 0 (twice the database pool) or more, got -1",
 				"IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN: must be 1 or more, got 0",
 				"IDBRIDGE_SCIM_QUEUE_WAIT: must be between 0s and 10s, got -1s"}},
+		{"scim log retention too short", func(c *Config) { c.SCIMLogRetention = time.Minute },
+			[]string{"IDBRIDGE_SCIM_LOG_RETENTION: must be between 1h and 366d, got 1m0s"}},
+		{"scim log retention too long", func(c *Config) { c.SCIMLogRetention = 400 * 24 * time.Hour },
+			[]string{"IDBRIDGE_SCIM_LOG_RETENTION: must be between 1h and 366d, got 9600h0m0s"}},
 		{"scim token limit above the replica's", func(c *Config) { c.SCIMMaxInFlight, c.SCIMMaxInFlightPerToken = 4, 8 },
 			[]string{"IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN: must not exceed IDBRIDGE_SCIM_MAX_INFLIGHT (4), got 8"}},
 	}

@@ -88,6 +88,9 @@ func (c Config) Validate() error {
 	if c.SCIMQueueWait < 0 || c.SCIMQueueWait > 10*time.Second {
 		bad("IDBRIDGE_SCIM_QUEUE_WAIT", "must be between 0s and 10s, got %s", c.SCIMQueueWait)
 	}
+	if c.SCIMLogRetention < time.Hour || c.SCIMLogRetention > 366*24*time.Hour {
+		bad("IDBRIDGE_SCIM_LOG_RETENTION", "must be between 1h and 366d, got %s", c.SCIMLogRetention)
+	}
 
 	if len(p) > 0 {
 		return &ValidationError{Problems: p}

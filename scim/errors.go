@@ -54,6 +54,9 @@ func (h *Handler) toSCIM(r *http.Request, err error) scimerr.ScimError {
 		if re.Rule == store.RuleSSOEmailLocked {
 			t = scimerr.ScimTypeMutability
 		}
+		if rec := logRecordOf(r.Context()); rec != nil {
+			rec.rule, rec.sentence = re.Rule, re.Detail
+		}
 		return scimerr.ScimError{Status: http.StatusBadRequest, ScimType: t, Detail: re.Detail}
 	case errors.As(err, &ie):
 		return scimerr.ScimError{Status: http.StatusBadRequest, ScimType: scimerr.ScimTypeInvalidValue, Detail: ie.Error()}

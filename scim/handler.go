@@ -50,6 +50,9 @@ type Options struct {
 	// Timeout bounds one request's database work (default 10s).
 	Timeout time.Duration
 	Now     func() time.Time
+	// RequestLog, when set, records every authenticated request in the
+	// org's SCIM request log (its Run must run).
+	RequestLog *RequestLog
 }
 
 func (o *Options) defaults() {
@@ -142,8 +145,18 @@ func token(ctx context.Context) store.SCIMToken {
 func actor(r *http.Request) store.Actor { return store.SCIMActor(token(r.Context())) }
 func orgOf(r *http.Request) string      { return token(r.Context()).OrgID }
 
-// ServeHTTP authenticates, limits, normalizes, and hands the request to the library.
+// ServeHTTP records the request in the org's SCIM request log when there is
+// one, and serves it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.opt.RequestLog == nil {
+		h.serveHTTP(w, r)
+		return
+	}
+	h.logged(w, r, h.serveHTTP)
+}
+
+// serveHTTP authenticates, limits, normalizes, and hands the request to the library.
+func (h *Handler) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -167,6 +180,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(w, e)
 		return
+	}
+	rec := logRecordOf(r.Context())
+	if rec != nil {
+		rec.token = t
 	}
 	if wait, ok := h.limits.allow(t.ID); !ok {
 		w.Header().Set("Retry-After", retryAfter(wait))
@@ -195,6 +212,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if body, err = h.readBody(r); err != nil {
 			writeError(w, h.bodyError(err))
 			return
+		}
+		if rec != nil {
+			rec.body = body
 		}
 	}
 

@@ -42,6 +42,7 @@ func (s *Server) maintain(ctx context.Context) {
 			} else if n > 0 {
 				s.log.Info("events.purged", "rows", n)
 			}
+			s.purgeLogs(ctx)
 			if n, err := s.store.PurgeOAuth(ctx); err != nil {
 				s.log.Warn("oauth.purge_failed", "err", err)
 			} else if n > 0 {
@@ -50,6 +51,25 @@ func (s *Server) maintain(ctx context.Context) {
 		case <-refresh.C:
 			s.refreshMetadata(ctx)
 		}
+	}
+}
+
+// purgeLogs deletes SCIM request log records and sign-in attempts older
+// than the configured retention.
+func (s *Server) purgeLogs(ctx context.Context) {
+	keep := s.cfg.SCIMLogRetention
+	if keep <= 0 {
+		keep = store.SCIMLogRetention
+	}
+	if n, err := s.store.PurgeSCIMRequests(ctx, keep); err != nil {
+		s.log.Warn("scim_log.purge_failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("scim_log.purged", "rows", n)
+	}
+	if n, err := s.store.PurgeSignInAttempts(ctx, keep); err != nil {
+		s.log.Warn("sign_ins.purge_failed", "err", err)
+	} else if n > 0 {
+		s.log.Info("sign_ins.purged", "rows", n)
 	}
 }
 

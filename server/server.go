@@ -33,6 +33,8 @@ type Server struct {
 	metrics *metrics
 	router  chi.Router
 	web     *web.Web
+	// scimLog is the SCIM request log's writer, run by Run.
+	scimLog *scim.RequestLog
 }
 
 // New builds a server over an open store. sender delivers the outbox; nil
@@ -42,6 +44,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, sender mail.Sende
 		sender = SenderFor(cfg, log)
 	}
 	s := &Server{cfg: cfg, store: st, log: log, sender: sender, metrics: newMetrics()}
+	s.scimLog = scim.NewRequestLog(st, scim.RequestLogOptions{Dropped: s.metrics.scimLogDropped.Inc, Log: log})
 	s.router = s.routes()
 	return s
 }
@@ -67,7 +70,8 @@ func (s *Server) routes() chi.Router {
 	r.Get("/readyz", s.ready)
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	limit := newInFlight(scimMaxInFlight(s.cfg, s.store.Backend()), s.cfg.SCIMMaxInFlightPerToken, s.cfg.SCIMQueueWait)
-	r.Mount("/scim/v2", limit.middleware(scim.NewHandler(s.store, scim.Options{BaseURL: s.cfg.BaseURL, Log: s.log, RequestID: RequestID})))
+	r.Mount("/scim/v2", limit.middleware(scim.NewHandler(s.store, scim.Options{BaseURL: s.cfg.BaseURL, Log: s.log, RequestID: RequestID,
+		RequestLog: s.scimLog})))
 	s.web = web.FromConfig(s.store, s.cfg, s.log)
 	s.web.Mount(r)
 	(&events.Feed{Store: s.store, Log: s.log}).Mount(r)
@@ -137,6 +141,13 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		defer wg.Done()
 		s.maintain(bg)
 	}()
+	// The SCIM request log drains after the server stopped serving (bg ends
+	// after srv.Shutdown), so a graceful stop loses no record.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.scimLog.Run(bg)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("server.start", "addr", ln.Addr().String(), "base_url", s.cfg.BaseURL)
@@ -170,6 +181,9 @@ type metrics struct {
 	duration     *prometheus.HistogramVec
 	outboxSent   prometheus.Counter
 	outboxFailed prometheus.Counter
+	// scimLogDropped counts SCIM request log records dropped because the
+	// log's buffer was full (the writer fell behind).
+	scimLogDropped prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -184,8 +198,10 @@ func newMetrics() *metrics {
 		}, []string{"route"}),
 		outboxSent:   prometheus.NewCounter(prometheus.CounterOpts{Name: "idbridge_outbox_sent_total", Help: "Notifications delivered."}),
 		outboxFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "idbridge_outbox_failed_total", Help: "Failed delivery attempts."}),
+		scimLogDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "idbridge_scim_log_dropped_total",
+			Help: "SCIM request log records dropped because the log's buffer was full."}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.outboxSent, m.outboxFailed,
+	m.registry.MustRegister(m.requests, m.duration, m.outboxSent, m.outboxFailed, m.scimLogDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

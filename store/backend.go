@@ -117,6 +117,7 @@ type Tx interface {
 	OAuthTx // applications and their tokens: backend_oauth.go
 	SSOTx
 	SCIMTx // SCIM searches: backend_scim.go
+	DiagTx // SCIM request log and sign-in attempts: scimlog.go
 	InsertCompany(ctx context.Context, c Company) error
 	GetCompany(ctx context.Context, id string) (Company, error)
 	ListCompanies(ctx context.Context) ([]Company, error)

@@ -138,7 +138,10 @@ func (s *Store) linkByEmail(ctx context.Context, tx Tx, now time.Time, c Connect
 		map[string]string{"connectionId": c.ID, "subject": l.Subject, "email": email})
 }
 
-var errMemberDisabled = fmt.Errorf("%w: this account is disabled in the organization", ErrForbidden)
+var errMemberDisabled = ErrSSOMemberDisabled
+
+// ErrSSOMemberDisabled refuses the sign-in of a member disabled in the org.
+var ErrSSOMemberDisabled = fmt.Errorf("%w: this account is disabled in the organization", ErrForbidden)
 
 func enabledMember(ctx context.Context, tx Tx, orgID, accountID string) error {
 	m, err := tx.GetMembership(ctx, orgID, accountID, LockNone)

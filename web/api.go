@@ -52,6 +52,9 @@ func (w *Web) adminRoutes(r chi.Router) {
 	r.Get("/scim-tokens", w.apiListTokens)
 	r.Post("/scim-tokens", w.apiCreateToken)
 	r.Delete("/scim-tokens/{id}", w.apiRevokeToken)
+	r.Get("/scim-requests", w.apiSCIMRequests)
+	r.Get("/scim-requests/{id}", w.apiSCIMRequest)
+	r.Get("/sign-ins", w.apiSignIns)
 }
 
 // requireAdmin lets through a session of this org whose member is an enabled

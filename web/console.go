@@ -71,6 +71,8 @@ type console struct {
 
 	// SSO is the Single sign-on and Provisioning pages' part (console_sso.go).
 	SSO *ssoPage
+	// Diag is the SCIM request log's and the sign-ins' part (diag.go).
+	Diag *diagPage
 }
 
 type userRow struct {
@@ -124,6 +126,7 @@ func (w *Web) consoleRoutes(r chi.Router) {
 	r.Get("/settings", w.requireConsole(w.consoleSettings))
 	r.Post("/settings", w.requireConsole(w.consoleSaveSettings))
 	w.consoleSSORoutes(r)
+	w.consoleDiagRoutes(r)
 }
 
 // requireConsole runs a console page for an enabled system admin of the

@@ -23,34 +23,36 @@ const testReturnPath = "/sso/test"
 // SSO sign-in and starts a session valid for the connection's org only.
 func (w *Web) FinishSSO(rw http.ResponseWriter, r *http.Request, res sso.Result) {
 	c := res.Connection
+	at := attempt{Email: res.Identity.Email, Test: res.Test}
 	if res.Test {
 		w.finishTest(rw, r, res)
 		return
 	}
 	org, err := w.st.GetOrg(r.Context(), c.OrgID)
 	if err != nil {
-		w.FailSSO(rw, r, c, err)
+		w.failSSO(rw, r, c, at, err)
 		return
 	}
 	if !usable(org, c) {
-		w.FailSSO(rw, r, c, errNoConnection)
+		w.failSSO(rw, r, c, at, errNoConnection)
 		return
 	}
 	acc, err := w.st.LinkSSOIdentity(r.Context(), c.ID, store.ExternalIdentity{Subject: res.Identity.Subject,
 		Email: res.Identity.Email, EmailVerified: res.Identity.EmailVerified,
 		GivenName: res.Identity.GivenName, FamilyName: res.Identity.FamilyName}, connectionJIT(c))
 	if err != nil {
-		w.FailSSO(rw, r, c, err)
+		w.failSSO(rw, r, c, at, err)
 		return
 	}
 	if _, err := w.st.RecordSSOSignIn(r.Context(), c.OrgID, acc.ID, c.ID); err != nil {
-		w.FailSSO(rw, r, c, err)
+		w.failSSO(rw, r, c, at, err)
 		return
 	}
 	if err := w.startSession(rw, r, c.OrgID, acc.ID, c.ID); err != nil {
-		w.FailSSO(rw, r, c, err)
+		w.failSSO(rw, r, c, at, err)
 		return
 	}
+	w.recordAttempt(r, c, at, nil)
 	w.log.Info("web.sign_in", "method", "sso", "org_id", c.OrgID, "connection_id", c.ID, "account_id", acc.ID)
 	http.Redirect(rw, r, orDefault(safeReturnTo(res.ReturnTo), w.landing(r.Context(), c.OrgID, acc.ID)), http.StatusSeeOther)
 }
@@ -67,22 +69,23 @@ func connectionJIT(c store.Connection) bool {
 
 func (w *Web) finishTest(rw http.ResponseWriter, r *http.Request, res sso.Result) {
 	c := res.Connection
+	at := attempt{Email: res.Identity.Email, Test: true}
 	by := ""
 	if u, err := url.Parse(res.ReturnTo); err == nil && u.Path == testReturnPath {
 		by = u.Query().Get("by")
 	}
 	if by == "" {
-		w.FailSSO(rw, r, c, errors.New("test sign-in without its admin"))
+		w.failSSO(rw, r, c, at, errors.New("test sign-in without its admin"))
 		return
 	}
 	c, err := w.st.RecordConnectionTest(r.Context(), store.AdminActor(c.OrgID, by), c.OrgID, c.ID)
 	if err != nil {
-		w.FailSSO(rw, r, res.Connection, err)
+		w.failSSO(rw, r, res.Connection, at, err)
 		return
 	}
 	org, err := w.st.GetOrg(r.Context(), c.OrgID)
 	if err != nil {
-		w.FailSSO(rw, r, c, err)
+		w.failSSO(rw, r, c, at, err)
 		return
 	}
 	id := res.Identity
@@ -93,15 +96,24 @@ func (w *Web) finishTest(rw http.ResponseWriter, r *http.Request, res sso.Result
 	if id.Email == "" || !slices.Contains(org.Domains, store.EmailDomain(id.Email)) {
 		warn = append(warn, "The email is not in one of the organization's verified domains, so this person could not sign in.")
 	}
+	w.recordAttempt(r, c, at, nil)
 	w.log.Info("web.sso_test_passed", "org_id", c.OrgID, "connection_id", c.ID, "admin_id", by)
 	w.render(rw, r, http.StatusOK, "ssotest", page{Title: "Test sign-in succeeded", ConnectionName: c.Name, Identity: id, Warnings: warn,
 		Notice: "The test is recorded: SSO can now be enabled with " + c.Name + ".", Link: "/admin/sso#c-" + url.QueryEscape(c.ID), LinkText: "Back to single sign-on"})
 }
 
-// FailSSO shows why a sign-in through an IdP did not complete. Store
+// FailSSO shows why a sign-in through an IdP did not complete, and records
+// it in the org's sign-in attempts (failSSO). Store
 // refusals are shown as they are written; anything else gets a generic
 // sentence, and the cause goes to the log only.
 func (w *Web) FailSSO(rw http.ResponseWriter, r *http.Request, c store.Connection, err error) {
+	w.failSSO(rw, r, c, attempt{}, err)
+}
+
+// failSSO is FailSSO knowing what the IdP asserted: the one place where a
+// failed SSO sign-in is recorded for the org's sign-in diagnostics.
+func (w *Web) failSSO(rw http.ResponseWriter, r *http.Request, c store.Connection, a attempt, err error) {
+	w.recordAttempt(r, c, a, err)
 	code, msg, _ := errorStatus(err)
 	switch {
 	case errors.Is(err, sso.ErrOtherBrowser):

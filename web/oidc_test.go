@@ -179,4 +179,20 @@ func TestOIDCThroughTheRealProvider(t *testing.T) {
 	if r := victim.get("/account"); r.code == http.StatusOK {
 		t.Fatal("the victim's browser is signed in after opening another browser's callback")
 	}
+	// Each attempt is in the org's sign-in diagnostics with its outcome,
+	// newest first: the other browser's callback, the replayed state, then
+	// the successes (the admin's test first of all).
+	var got struct {
+		SignIns []struct{ Outcome, Email string }
+	}
+	if r := admin.api(http.MethodGet, base+"/sign-ins", nil, &got); r.code != http.StatusOK {
+		t.Fatalf("GET sign-ins = %d %s", r.code, r.body)
+	}
+	var outcomes []string
+	for _, s := range got.SignIns {
+		outcomes = append(outcomes, s.Outcome)
+	}
+	if want := "other_browser state_mismatch success success success"; strings.Join(outcomes, " ") != want {
+		t.Errorf("sign-in outcomes %v, want %s", outcomes, want)
+	}
 }

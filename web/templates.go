@@ -69,7 +69,8 @@ type pages struct{ byName map[string]*template.Template }
 
 var pageNames = []string{"login", "password", "choose", "message", "forgot", "setpassword", "account", "logout", "ssotest", "locked", "username",
 	"admin_users", "admin_user", "admin_email", "admin_remove", "admin_new", "admin_added", "admin_bulk", "admin_settings", "admin_provisioning",
-	"admin_sso", "admin_sso_new", "admin_sso_guide", "admin_sso_enable", "admin_sso_disable", "admin_token_revoke"}
+	"admin_sso", "admin_sso_new", "admin_sso_guide", "admin_sso_enable", "admin_sso_disable", "admin_token_revoke",
+	"admin_scimlog", "admin_signins"}
 
 // funcs are the templates' helpers: t translates (and formats), label
 // names a status, user type, subscription or reports role, number and
@@ -80,6 +81,7 @@ var funcs = template.FuncMap{
 	"number":        number,
 	"when":          when,
 	"eqs":           func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	"list":          func(vs ...string) []string { return vs },
 	"userTypes":     func() []store.UserType { return userTypes },
 	"subscriptions": func() []store.Subscription { return subscriptions },
 	"reportsRoles":  func() []store.ReportsRole { return reportsRoles },

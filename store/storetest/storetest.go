@@ -34,10 +34,10 @@ type test struct {
 // parallelTests run side by side, each with its own Store and clock.
 var parallelTests = concat(orgTests, memberTests, listTests, emailTests, accessTests,
 	signInTests, ssoTests, ssoFlowTests, sessionTests, groupTests, tokenTests, auditTests, scimTests, crossCompanyTests,
-	appTests, eventTests)
+	appTests, eventTests, scimLogTests)
 
 // serialTests run one at a time: the outbox claims and the races.
-var serialTests = concat(outboxTests, raceTests, settingsTests, appSerialTests, eventSerialTests)
+var serialTests = concat(outboxTests, raceTests, settingsTests, appSerialTests, eventSerialTests, scimLogSerialTests)
 
 func concat(lists ...[]test) []test {
 	var out []test
