@@ -74,6 +74,8 @@ type Provider struct {
 	op   *op.Provider
 	stor *storage
 	log  *slog.Logger
+	// sameOrigin accepts the sign-out confirmation only from our own page.
+	sameOrigin *http.CrossOriginProtection
 
 	discoOnce sync.Once
 	disco     []byte
@@ -134,7 +136,7 @@ func New(st *store.Store, opt Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("provider: %w", err)
 	}
-	return &Provider{st: st, opt: opt, op: o, stor: stor, log: opt.Log}, nil
+	return &Provider{st: st, opt: opt, op: o, stor: stor, log: opt.Log, sameOrigin: http.NewCrossOriginProtection()}, nil
 }
 
 // Mount adds the provider's routes to r: discovery, /oauth/... and the
@@ -261,14 +263,64 @@ func sessionID(s store.Session) string {
 	return base64.RawURLEncoding.EncodeToString(h[:16])
 }
 
-// endSession is RP-initiated logout: the browser's idbridge session ends,
-// then op checks id_token_hint and post_logout_redirect_uri and redirects.
+// endSession is RP-initiated logout. op validates the request first
+// (id_token_hint signature and issuer, post_logout_redirect_uri against the
+// app's list, state); the browser's idbridge session then ends only when
+// the hint names the session's own account, or when the person confirmed on
+// our page (a same-origin POST). Anything else asks first: a link or a
+// cross-site form cannot sign a person out.
 func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
-	if err := p.opt.Sessions.EndCurrentSession(w, r); err != nil {
-		p.log.Error("oauth.end_session_failed", "err", err)
+	ctx := op.ContextWithIssuer(r.Context(), p.opt.BaseURL)
+	r = r.WithContext(ctx)
+	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
+	if err == nil {
+		var es *op.EndSessionRequest
+		if es, err = op.ValidateEndSessionRequest(ctx, req, p.op); err == nil {
+			p.finishEndSession(w, r, req, es)
+			return
+		}
 	}
-	p.opHandler().ServeHTTP(w, r)
+	msg := "This sign-out request is not valid."
+	var oe *oidc.Error
+	if errors.As(err, &oe) && oe.Description != "" {
+		msg += " (" + oe.Description + ")"
+	}
+	errorPage(w, http.StatusBadRequest, msg)
 }
+
+// finishEndSession ends the session of a validated request, or asks.
+func (p *Provider) finishEndSession(w http.ResponseWriter, r *http.Request, req *oidc.EndSessionRequest, es *op.EndSessionRequest) {
+	redirect := es.RedirectURI
+	if redirect == "" {
+		redirect = "/"
+	}
+	sess, ok := p.opt.Sessions.CurrentSession(r)
+	if ok {
+		hinted := es.IDTokenHintClaims != nil && es.IDTokenHintClaims.GetSubject() == sess.AccountID
+		confirmed := r.Method == http.MethodPost && r.PostForm.Get("confirm") != "" && p.sameOrigin.Check(r) == nil
+		if !hinted && !confirmed {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("X-Frame-Options", "DENY")
+			_ = confirmTmpl.Execute(w, map[string]string{"Action": EndSessionPath, "ClientID": es.ClientID,
+				"PostLogoutRedirectURI": req.PostLogoutRedirectURI, "State": req.State})
+			return
+		}
+		if err := p.opt.Sessions.EndCurrentSession(w, r); err != nil {
+			p.log.Error("oauth.end_session_failed", "err", err)
+			errorPage(w, http.StatusInternalServerError, "Signing out failed. Try again.")
+			return
+		}
+	}
+	http.Redirect(w, r, redirect, http.StatusFound)
+}
+
+var confirmTmpl = template.Must(template.New("c").Parse(`<!doctype html><html><head><meta charset="utf-8"><title>Sign out</title></head>` +
+	`<body><h1>Sign out of idbridge?</h1><form method="post" action="{{.Action}}">` +
+	`{{with .ClientID}}<input type="hidden" name="client_id" value="{{.}}">{{end}}` +
+	`{{with .PostLogoutRedirectURI}}<input type="hidden" name="post_logout_redirect_uri" value="{{.}}">{{end}}` +
+	`{{with .State}}<input type="hidden" name="state" value="{{.}}">{{end}}` +
+	`<button type="submit" name="confirm" value="1">Sign out</button></form></body></html>`))
 
 var errorTmpl = template.Must(template.New("e").Parse(`<!doctype html><html><head><meta charset="utf-8"><title>Sign-in error</title></head>` +
 	`<body><h1>Sign-in error</h1><p>{{.}}</p></body></html>`))

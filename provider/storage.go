@@ -147,8 +147,9 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	return &refreshRequest{g: g, secret: token}, nil
 }
 
-// TerminateSession is called by RP-initiated logout; the idbridge session
-// itself is ended by the end-session route (see Provider.endSession).
+// TerminateSession is not called: the end-session route (Provider.endSession)
+// validates the request with op and ends the browser's session itself, which
+// needs the response to clear the cookie.
 func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
 
 // RevokeToken revokes an access token (by id, userID set) or a refresh
