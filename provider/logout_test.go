@@ -95,3 +95,30 @@ func TestEndSessionValidatesFirst(t *testing.T) {
 		}
 	})
 }
+
+// TestAuthRequestBoundToBrowser: the link op sends a browser to after
+// /oauth/authorize completes only in the browser that started the request;
+// a signed-in person lured to another browser's link gets an error page,
+// and the app no code.
+func TestAuthRequestBoundToBrowser(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		app := e.rp(e.app.ID, e.secret)
+		victim := e.browser()
+		victim.code(app, newFlow()) // signed in to idbridge
+
+		attacker := e.browser()
+		_, loc, _ := attacker.do(http.MethodGet, app.authURL(newFlow()), nil)
+		if !strings.HasPrefix(loc, provider.LoginPath+"?id=") {
+			t.Fatalf("authorize went to %q, want the sign-in bridge", loc)
+		}
+		code, next, _ := victim.do(http.MethodGet, loc, nil)
+		if code != http.StatusBadRequest || next != "" {
+			t.Errorf("another browser's request: %d to %q, want 400 and no redirect", code, next)
+		}
+		// The browser that started it still completes it.
+		code, next, _ = attacker.do(http.MethodGet, loc, nil)
+		if code != http.StatusSeeOther || !strings.HasPrefix(next, "/login?") {
+			t.Errorf("own request: %d to %q, want the sign-in page", code, next)
+		}
+	})
+}

@@ -11,7 +11,9 @@ package provider
 import (
 	"context"
 	"crypto/hkdf"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -142,6 +144,8 @@ func New(st *store.Store, opt Options) (*Provider, error) {
 // Mount adds the provider's routes to r: discovery, /oauth/... and the
 // sign-in bridge.
 func (p *Provider) Mount(r chi.Router) {
+	r.Get(AuthorizePath, p.authorize)
+	r.Post(AuthorizePath, p.authorize)
 	r.Get(LoginPath, p.login)
 	r.Get(EndSessionPath, p.endSession)
 	r.Post(EndSessionPath, p.endSession)
@@ -181,6 +185,43 @@ func (p *Provider) opHandler() http.Handler {
 	})
 }
 
+// browserCookie names the cookie that ties authorization requests to the
+// browser that started them: a random secret, of which each request keeps
+// the hash. One secret per browser, so sign-ins in several tabs all work.
+func (p *Provider) browserCookie() string {
+	if strings.HasPrefix(p.opt.BaseURL, "https://") {
+		return "__Host-idb_oauth"
+	}
+	return "idb_oauth"
+}
+
+type browserHashKey struct{}
+
+// authorize gives the browser its secret (or keeps the one it has) and lets
+// op store the request with the secret's hash (storage.CreateAuthRequest).
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
+	secret := ""
+	if c, err := r.Cookie(p.browserCookie()); err == nil && len(c.Value) == 26 {
+		secret = c.Value
+	} else {
+		secret = rand.Text() // 26 characters, 130 bits
+	}
+	http.SetCookie(w, &http.Cookie{Name: p.browserCookie(), Value: secret, Path: "/", HttpOnly: true,
+		Secure: strings.HasPrefix(p.opt.BaseURL, "https://"), SameSite: http.SameSiteLaxMode, MaxAge: int(authRequestTTL.Seconds())})
+	h := sha256.Sum256([]byte(secret))
+	p.opHandler().ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), browserHashKey{}, h[:])))
+}
+
+// sameBrowser reports whether the request was started by this browser.
+func (p *Provider) sameBrowser(r *http.Request, a *authRequest) bool {
+	c, err := r.Cookie(p.browserCookie())
+	if err != nil || len(a.Browser) == 0 {
+		return false
+	}
+	h := sha256.Sum256([]byte(c.Value))
+	return subtle.ConstantTimeCompare(h[:], a.Browser) == 1
+}
+
 // login is where op sends the browser with a stored authorization request:
 // without an idbridge session it goes through /login and comes back here;
 // with one, the request is bound to the session's person and org and the
@@ -194,6 +235,11 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 			p.log.Error("oauth.login_failed", "err", err)
 		}
 		errorPage(w, http.StatusBadRequest, "This sign-in request is unknown or expired. Go back to the application and sign in again.")
+		return
+	}
+	if !p.sameBrowser(r, a) {
+		p.log.Warn("oauth.login_other_browser", "app_id", a.ClientID)
+		errorPage(w, http.StatusBadRequest, "This sign-in request was started in another browser. Go back to the application and sign in again.")
 		return
 	}
 	sess, ok := p.opt.Sessions.CurrentSession(r)

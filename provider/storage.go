@@ -51,6 +51,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ 
 	a := &authRequest{ClientID: r.ClientID, RedirectURI: r.RedirectURI, State: r.State, Nonce: r.Nonce, Scopes: r.Scopes,
 		ResponseType: r.ResponseType, ResponseMode: r.ResponseMode, CodeChallenge: r.CodeChallenge, Method: r.CodeChallengeMethod,
 		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint}
+	a.Browser, _ = ctx.Value(browserHashKey{}).([]byte)
 	data, err := a.data()
 	if err != nil {
 		return nil, err
