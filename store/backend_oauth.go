@@ -36,6 +36,9 @@ type OAuthTx interface {
 	// DeleteGrantsOf deletes the grants (and tokens) of an account in one
 	// org ("" = every org), and returns how many went.
 	DeleteGrantsOf(ctx context.Context, accountID, orgID string) (int, error)
+	// DeleteGrantsOfOrg deletes the grants (and tokens) of every member of
+	// an org, and returns how many went.
+	DeleteGrantsOfOrg(ctx context.Context, orgID string) (int, error)
 	// DeleteGrantsOfRequest deletes the grants issued from an authorization request.
 	DeleteGrantsOfRequest(ctx context.Context, authRequestID string) error
 

@@ -219,6 +219,15 @@ func (t *Tx) DeleteGrantsOf(ctx context.Context, accountID, orgID string) (int, 
 	return int(n), err
 }
 
+// DeleteGrantsOfOrg deletes the grants of every member of an org.
+func (t *Tx) DeleteGrantsOfOrg(ctx context.Context, orgID string) (int, error) {
+	if err := ids(&orgID); err != nil {
+		return 0, err
+	}
+	n, err := t.exec(ctx, "delete grants of org", `DELETE FROM oauth_grants WHERE org_id = $1`, orgID)
+	return int(n), err
+}
+
 // DeleteGrantsOfRequest deletes the grants issued from an authorization request.
 func (t *Tx) DeleteGrantsOfRequest(ctx context.Context, authRequestID string) error {
 	if err := ids(&authRequestID); err != nil {

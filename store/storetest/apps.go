@@ -17,6 +17,8 @@ var appTests = []test{
 	{name: "oauth_app_org_restriction", fn: testAppOrgRestriction},
 	{name: "oauth_revoked_with_membership", fn: testGrantsEndWithMembership},
 	{name: "oauth_revoked_on_password_change", fn: testGrantsEndOnPassword},
+	{name: "oauth_revoked_on_email_change", fn: testGrantsEndOnEmailChange},
+	{name: "oauth_revoked_on_sso_switch", fn: testGrantsEndOnSSOSwitch},
 	{name: "oauth_revocation", fn: testOAuthRevocation},
 	{name: "oauth_signing_keys", fn: testSigningKeys},
 }
@@ -266,14 +268,20 @@ func testAppOrgRestriction(e *env) {
 	e.grant(a, tn.ID, tn.Admin.Account.ID, true)
 }
 
-func testGrantsEndWithMembership(e *env) {
-	tn := e.tenant()
-	second := e.tenantIn(tn.CompanyID)
-	a := e.app()
-	m := e.member(tn.ID)
+// twoOrgGrants makes a person a member of two orgs of one company and
+// signs them in to an app in each.
+func (e *env) twoOrgGrants() (tn, second tenant, a store.App, m store.Member, here, there store.Issued) {
+	e.Helper()
+	tn = e.tenant()
+	second = e.tenantIn(tn.CompanyID)
+	a = e.app()
+	m = e.member(tn.ID)
 	e.member(second.ID, withEmail(m.Account.Email))
-	here := e.grant(a, tn.ID, m.Account.ID, true)
-	there := e.grant(a, second.ID, m.Account.ID, true)
+	return tn, second, a, m, e.grant(a, tn.ID, m.Account.ID, true), e.grant(a, second.ID, m.Account.ID, true)
+}
+
+func testGrantsEndWithMembership(e *env) {
+	tn, second, a, m, here, there := e.twoOrgGrants()
 
 	must(e.s.UpdateMember(e.ctx, tn.Actor, tn.ID, m.Account.ID, store.MemberUpdate{MembershipChange: store.MembershipChange{Disabled: new(true)}}))(e)
 	_, err := e.s.RotateRefreshToken(e.ctx, here.Refresh, nil, testLimits)
@@ -303,6 +311,49 @@ func testGrantsEndOnPassword(e *env) {
 	e.wantIs(err, store.ErrTokenInvalid, "a refresh token after a password change")
 	_, err = e.s.AccessGrant(e.ctx, g.AccessID)
 	e.wantIs(err, store.ErrTokenInvalid, "an access token after a password change")
+}
+
+// testGrantsEndOnEmailChange: the tokens of every org of a person go with
+// the email change, another person's stay.
+func testGrantsEndOnEmailChange(e *env) {
+	tn, _, a, m, here, there := e.twoOrgGrants()
+	bystander := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
+	must(e.s.ChangeEmail(e.ctx, tn.Actor, tn.ID, m.Account.ID, email("moved")))(e)
+	for what, g := range map[string]store.Issued{"the changing org's": here, "another org's": there} {
+		_, err := e.s.RefreshGrant(e.ctx, g.Refresh)
+		e.wantIs(err, store.ErrTokenInvalid, what+" refresh token after an email change")
+		_, err = e.s.AccessGrant(e.ctx, g.AccessID)
+		e.wantIs(err, store.ErrTokenInvalid, what+" access token after an email change")
+	}
+	must(e.s.RefreshGrant(e.ctx, bystander.Refresh))(e)
+}
+
+// testGrantsEndOnSSOSwitch: switching SSO on or off revokes the tokens of
+// every member of that org, and only that org's.
+func testGrantsEndOnSSOSwitch(e *env) {
+	tn, other := e.tenant(), e.tenant()
+	a := e.app()
+	m := e.member(tn.ID)
+	c := e.connection(tn, true)
+	for _, step := range []struct {
+		what string
+		do   func() error
+	}{
+		{"on", func() error { _, err := e.s.EnableSSO(e.ctx, tn.Actor, tn.ID, c.ID); return err }},
+		{"off", func() error { _, err := e.s.DisableSSO(e.ctx, tn.Actor, tn.ID); return err }},
+	} {
+		admin := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
+		member := e.grant(a, tn.ID, m.Account.ID, true)
+		elsewhere := e.grant(a, other.ID, other.Admin.Account.ID, true)
+		e.ok(step.do(), "SSO "+step.what)
+		for _, g := range []store.Issued{admin, member} {
+			_, err := e.s.RefreshGrant(e.ctx, g.Refresh)
+			e.wantIs(err, store.ErrTokenInvalid, "a member's refresh token after SSO "+step.what)
+			_, err = e.s.AccessGrant(e.ctx, g.AccessID)
+			e.wantIs(err, store.ErrTokenInvalid, "a member's access token after SSO "+step.what)
+		}
+		must(e.s.RefreshGrant(e.ctx, elsewhere.Refresh))(e)
+	}
 }
 
 func testOAuthRevocation(e *env) {
