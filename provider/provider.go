@@ -209,7 +209,35 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: p.browserCookie(), Value: secret, Path: "/", HttpOnly: true,
 		Secure: strings.HasPrefix(p.opt.BaseURL, "https://"), SameSite: http.SameSiteLaxMode, MaxAge: int(authRequestTTL.Seconds())})
 	h := sha256.Sum256([]byte(secret))
-	p.opHandler().ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), browserHashKey{}, h[:])))
+	ctx := context.WithValue(r.Context(), browserHashKey{}, h[:])
+	// op reads only the standard parameters; ours travel with the request.
+	ctx = context.WithValue(ctx, hintsKey{}, hints{Org: limit(r.FormValue("org_hint"), 64), Domain: limit(r.FormValue("domain_hint"), 253)})
+	p.opHandler().ServeHTTP(w, r.WithContext(ctx))
+}
+
+type hintsKey struct{}
+
+// hints are the org_hint and domain_hint of an authorization request.
+type hints struct{ Org, Domain string }
+
+// limit returns s, or "" when longer than n.
+func limit(s string, n int) string {
+	if s = strings.TrimSpace(s); len(s) > n {
+		return ""
+	}
+	return s
+}
+
+// signInURL is /login with the request's way back and its hints, which
+// skip the email-or-domain step.
+func signInURL(a *authRequest) string {
+	q := url.Values{"return_to": {LoginPath + "?id=" + url.QueryEscape(a.ID)}}
+	for k, v := range map[string]string{"login_hint": a.LoginHint, "org_hint": a.OrgHint, "domain_hint": a.DomainHint} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return "/login?" + q.Encode()
 }
 
 // sameBrowser reports whether the request was started by this browser.
@@ -243,13 +271,13 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess, ok := p.opt.Sessions.CurrentSession(r)
-	if !ok {
+	// A session in another org than the app's org_hint signs in again.
+	if !ok || (a.OrgHint != "" && a.OrgHint != sess.OrgID) {
 		if containsPrompt(a.Prompt, oidc.PromptNone) {
 			op.AuthRequestError(w, r, a, oidc.ErrLoginRequired(), p.op)
 			return
 		}
-		back := LoginPath + "?id=" + url.QueryEscape(a.ID)
-		http.Redirect(w, r, "/login?return_to="+url.QueryEscape(back), http.StatusSeeOther)
+		http.Redirect(w, r, signInURL(a), http.StatusSeeOther)
 		return
 	}
 	app, err := p.st.GetApp(ctx, a.ClientID)

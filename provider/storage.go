@@ -52,6 +52,8 @@ func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ 
 		ResponseType: r.ResponseType, ResponseMode: r.ResponseMode, CodeChallenge: r.CodeChallenge, Method: r.CodeChallengeMethod,
 		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint}
 	a.Browser, _ = ctx.Value(browserHashKey{}).([]byte)
+	h, _ := ctx.Value(hintsKey{}).(hints)
+	a.OrgHint, a.DomainHint = h.Org, h.Domain
 	data, err := a.data()
 	if err != nil {
 		return nil, err
