@@ -143,7 +143,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 }
 
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
-	g, err := s.st.RefreshGrant(ctx, token)
+	g, err := s.st.RefreshGrant(ctx, token, s.limits)
 	if err != nil {
 		return nil, grantError(err)
 	}

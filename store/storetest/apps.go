@@ -13,6 +13,7 @@ var appTests = []test{
 	{name: "app_refused_input", fn: testAppRefused},
 	{name: "oauth_code_single_use", fn: testAuthCodeSingleUse},
 	{name: "oauth_refresh_rotation", fn: testRefreshRotation},
+	{name: "oauth_refresh_reuse_grace", fn: testRefreshReuseGrace},
 	{name: "oauth_lifetimes", fn: testOAuthLifetimes},
 	{name: "oauth_app_org_restriction", fn: testAppOrgRestriction},
 	{name: "oauth_revoked_with_membership", fn: testGrantsEndWithMembership},
@@ -134,7 +135,7 @@ func testAuthCodeSingleUse(e *env) {
 	e.wantIs(err, store.ErrCodeUsed, "a code used twice")
 	_, err = e.s.AccessGrant(e.ctx, g.AccessID)
 	e.wantIs(err, store.ErrTokenInvalid, "the access token of a code used twice")
-	_, err = e.s.RefreshGrant(e.ctx, g.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, g.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "the refresh token of a code used twice")
 	_, err = e.s.UseAuthCode(e.ctx, "code-unknown")
 	e.wantIs(err, store.ErrTokenInvalid, "an unknown code")
@@ -166,7 +167,7 @@ func testRefreshRotation(e *env) {
 	if g.AccountID != tn.Admin.Account.ID || g.OrgID != tn.ID || g.AppID != a.ID || len(g.Scopes) != 2 || g.AMR[0] != "pwd" {
 		e.Errorf("AccessGrant = %+v", g)
 	}
-	must(e.s.RefreshGrant(e.ctx, first.Refresh))(e)
+	must(e.s.RefreshGrant(e.ctx, first.Refresh, testLimits))(e)
 	second := must(e.s.RotateRefreshToken(e.ctx, first.Refresh, []string{"openid"}, testLimits))(e)
 	if second.Refresh == first.Refresh || second.Grant.ID != first.Grant.ID || len(second.Grant.Scopes) != 1 {
 		e.Errorf("rotation = %+v", second)
@@ -183,9 +184,9 @@ func testRefreshRotation(e *env) {
 	// RefreshGrant (the read before the rotation) detects a reuse too.
 	other := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
 	next := must(e.s.RotateRefreshToken(e.ctx, other.Refresh, nil, testLimits))(e)
-	_, err = e.s.RefreshGrant(e.ctx, other.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, other.Refresh, testLimits)
 	e.wantIs(err, store.ErrRefreshReused, "RefreshGrant of a used token")
-	_, err = e.s.RefreshGrant(e.ctx, next.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, next.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "the family after RefreshGrant saw a reuse")
 
 	// An access token is no refresh token, and the other way round.
@@ -212,6 +213,49 @@ func testRefreshRotation(e *env) {
 	}
 }
 
+// testRefreshReuseGrace: a refresh token used again within the grace gets
+// the same successor; after the grace, or once the successor was used, the
+// reuse revokes the family.
+func testRefreshReuseGrace(e *env) {
+	tn := e.tenant()
+	a := e.app()
+	lim := testLimits
+	lim.ReuseGrace = 5 * time.Second
+	first := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
+	second := must(e.s.RotateRefreshToken(e.ctx, first.Refresh, nil, lim))(e)
+	e.clock.Advance(4 * time.Second)
+	must(e.s.RefreshGrant(e.ctx, first.Refresh, lim))(e)
+	retry := must(e.s.RotateRefreshToken(e.ctx, first.Refresh, nil, lim))(e)
+	if retry.Refresh != second.Refresh || retry.Grant.ID != second.Grant.ID {
+		e.Errorf("retry within the grace: refresh %q, want the same successor %q", retry.Refresh, second.Refresh)
+	}
+	must(e.s.AccessGrant(e.ctx, retry.AccessID))(e)
+	// The successor is used: the old token is no retry any more.
+	third := must(e.s.RotateRefreshToken(e.ctx, second.Refresh, nil, lim))(e)
+	_, err := e.s.RotateRefreshToken(e.ctx, first.Refresh, nil, lim)
+	e.wantIs(err, store.ErrRefreshReused, "the first token after its successor was used")
+	_, err = e.s.RefreshGrant(e.ctx, third.Refresh, lim)
+	e.wantIs(err, store.ErrTokenInvalid, "the family after a reuse")
+
+	// After the grace, the same retry revokes the family.
+	late := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
+	next := must(e.s.RotateRefreshToken(e.ctx, late.Refresh, nil, lim))(e)
+	e.clock.Advance(lim.ReuseGrace)
+	_, err = e.s.RefreshGrant(e.ctx, late.Refresh, lim)
+	e.wantIs(err, store.ErrRefreshReused, "RefreshGrant of a token used 5 s ago")
+	_, err = e.s.RotateRefreshToken(e.ctx, next.Refresh, nil, lim)
+	e.wantIs(err, store.ErrTokenInvalid, "the family after a late reuse")
+
+	// Two concurrent rotations within the grace both get the one successor.
+	racer := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
+	var outs [2]store.Issued
+	errs := race(func() (err error) { outs[0], err = e.s.RotateRefreshToken(e.ctx, racer.Refresh, nil, lim); return err },
+		func() (err error) { outs[1], err = e.s.RotateRefreshToken(e.ctx, racer.Refresh, nil, lim); return err })
+	if errs[0] != nil || errs[1] != nil || outs[0].Refresh != outs[1].Refresh {
+		e.Errorf("concurrent rotations within the grace = %v, want both the same successor", errs)
+	}
+}
+
 func testOAuthLifetimes(e *env) {
 	tn := e.tenant()
 	a := e.app()
@@ -231,7 +275,7 @@ func testOAuthLifetimes(e *env) {
 
 	idle := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
 	e.clock.Advance(testLimits.RefreshIdle)
-	_, err = e.s.RefreshGrant(e.ctx, idle.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, idle.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "RefreshGrant of an idle refresh token")
 	_, err = e.s.RotateRefreshToken(e.ctx, idle.Refresh, nil, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "an idle refresh token")
@@ -253,7 +297,7 @@ func testPurgeOAuth(e *env) {
 	}
 	_, err := e.s.UseAuthCode(e.ctx, code)
 	e.wantIs(err, store.ErrTokenInvalid, "a purged code")
-	must(e.s.RefreshGrant(e.ctx, live.Refresh))(e)
+	must(e.s.RefreshGrant(e.ctx, live.Refresh, testLimits))(e)
 }
 
 func testAppOrgRestriction(e *env) {
@@ -307,7 +351,7 @@ func testGrantsEndOnPassword(e *env) {
 	g := e.grant(a, tn.ID, m.Account.ID, true)
 	newPW := password()
 	e.ok(e.s.ChangePassword(e.ctx, m.Account.ID, nil, pw, newPW, newPW), "ChangePassword")
-	_, err := e.s.RefreshGrant(e.ctx, g.Refresh)
+	_, err := e.s.RefreshGrant(e.ctx, g.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "a refresh token after a password change")
 	_, err = e.s.AccessGrant(e.ctx, g.AccessID)
 	e.wantIs(err, store.ErrTokenInvalid, "an access token after a password change")
@@ -320,12 +364,12 @@ func testGrantsEndOnEmailChange(e *env) {
 	bystander := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
 	must(e.s.ChangeEmail(e.ctx, tn.Actor, tn.ID, m.Account.ID, email("moved")))(e)
 	for what, g := range map[string]store.Issued{"the changing org's": here, "another org's": there} {
-		_, err := e.s.RefreshGrant(e.ctx, g.Refresh)
+		_, err := e.s.RefreshGrant(e.ctx, g.Refresh, testLimits)
 		e.wantIs(err, store.ErrTokenInvalid, what+" refresh token after an email change")
 		_, err = e.s.AccessGrant(e.ctx, g.AccessID)
 		e.wantIs(err, store.ErrTokenInvalid, what+" access token after an email change")
 	}
-	must(e.s.RefreshGrant(e.ctx, bystander.Refresh))(e)
+	must(e.s.RefreshGrant(e.ctx, bystander.Refresh, testLimits))(e)
 }
 
 // testGrantsEndOnSSOSwitch: switching SSO on or off revokes the tokens of
@@ -347,12 +391,12 @@ func testGrantsEndOnSSOSwitch(e *env) {
 		elsewhere := e.grant(a, other.ID, other.Admin.Account.ID, true)
 		e.ok(step.do(), "SSO "+step.what)
 		for _, g := range []store.Issued{admin, member} {
-			_, err := e.s.RefreshGrant(e.ctx, g.Refresh)
+			_, err := e.s.RefreshGrant(e.ctx, g.Refresh, testLimits)
 			e.wantIs(err, store.ErrTokenInvalid, "a member's refresh token after SSO "+step.what)
 			_, err = e.s.AccessGrant(e.ctx, g.AccessID)
 			e.wantIs(err, store.ErrTokenInvalid, "a member's access token after SSO "+step.what)
 		}
-		must(e.s.RefreshGrant(e.ctx, elsewhere.Refresh))(e)
+		must(e.s.RefreshGrant(e.ctx, elsewhere.Refresh, testLimits))(e)
 	}
 }
 
@@ -364,14 +408,14 @@ func testOAuthRevocation(e *env) {
 	e.ok(e.s.RevokeAccessToken(e.ctx, b.ID, g.AccessID), "RevokeAccessToken by another app")
 	e.ok(e.s.RevokeRefreshToken(e.ctx, b.ID, g.Refresh), "RevokeRefreshToken by another app")
 	must(e.s.AccessGrant(e.ctx, g.AccessID))(e)
-	must(e.s.RefreshGrant(e.ctx, g.Refresh))(e)
+	must(e.s.RefreshGrant(e.ctx, g.Refresh, testLimits))(e)
 
 	e.ok(e.s.RevokeAccessToken(e.ctx, a.ID, g.AccessID), "RevokeAccessToken")
 	_, err := e.s.AccessGrant(e.ctx, g.AccessID)
 	e.wantIs(err, store.ErrTokenInvalid, "a revoked access token")
-	must(e.s.RefreshGrant(e.ctx, g.Refresh))(e)
+	must(e.s.RefreshGrant(e.ctx, g.Refresh, testLimits))(e)
 	e.ok(e.s.RevokeRefreshToken(e.ctx, a.ID, g.Refresh), "RevokeRefreshToken")
-	_, err = e.s.RefreshGrant(e.ctx, g.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, g.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "a revoked refresh token")
 	e.ok(e.s.RevokeRefreshToken(e.ctx, a.ID, "unknown"), "revoking an unknown token")
 
@@ -386,7 +430,7 @@ func testOAuthRevocation(e *env) {
 	// Deleting the app ends its grants.
 	live := e.grant(b, tn.ID, tn.Admin.Account.ID, true)
 	e.ok(e.s.DeleteApp(e.ctx, support, b.ID), "DeleteApp")
-	_, err = e.s.RefreshGrant(e.ctx, live.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, live.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "a deleted app's refresh token")
 }
 
