@@ -107,7 +107,7 @@ func New(st *store.Store, opt Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("derive key: %w", err)
 	}
-	stor := &storage{keys: &keys{st: st, sealer: sealer}, st: st, limits: opt.Limits, idTokenTTL: opt.IDTokenLifetime, loginPath: LoginPath}
+	stor := &storage{keys: &keys{st: st, sealer: sealer, keep: opt.IDTokenLifetime}, st: st, limits: opt.Limits, idTokenTTL: opt.IDTokenLifetime, loginPath: LoginPath}
 	cfg := &op.Config{
 		CodeMethodS256:        true,
 		AuthMethodPost:        true,

@@ -73,6 +73,132 @@ type SigningKey struct {
 	Alg        string
 	PrivateKey string
 	CreatedAt  time.Time
+	// SignsFrom is when the key starts signing: the newest key past its
+	// SignsFrom signs, a later one is the next key, published ahead.
+	SignsFrom time.Time
+	// RetireAt is when a replaced key goes (nil while it signs or is next).
+	RetireAt *time.Time
+}
+
+// Signs reports whether k is the key that signs at now among ks (as listed
+// by SigningKeys): the newest one whose SignsFrom has come.
+func (k SigningKey) Signs(ks []SigningKey, now time.Time) bool {
+	var cur *SigningKey
+	for i := range ks {
+		if ks[i].RetireAt == nil && !ks[i].SignsFrom.After(now) {
+			cur = &ks[i]
+		}
+	}
+	return cur != nil && cur.ID == k.ID
+}
+
+// KeyPolicy is the schedule of the signing keys.
+type KeyPolicy struct {
+	// Period is how long a key signs before the next one takes over.
+	Period time.Duration
+	// Ahead is the least time a next key is published before it signs (a
+	// next key is normally made a whole Period ahead).
+	Ahead time.Duration
+	// Keep is how long a replaced key stays published: at least the
+	// lifetime of the tokens it signed.
+	Keep time.Duration
+}
+
+// keyPlan is what a rotation at now changes in ks (sorted by SignsFrom).
+type keyPlan struct {
+	del    []string
+	retire map[string]time.Time
+	add    []time.Time // SignsFrom of the keys to make
+}
+
+func (p keyPlan) empty() bool { return len(p.del) == 0 && len(p.retire) == 0 && len(p.add) == 0 }
+
+func planKeys(ks []SigningKey, now time.Time, pol KeyPolicy) keyPlan {
+	p := keyPlan{retire: map[string]time.Time{}}
+	var cur *SigningKey
+	next := false
+	for i := range ks {
+		k := &ks[i]
+		switch {
+		case k.RetireAt != nil:
+			if !now.Before(*k.RetireAt) {
+				p.del = append(p.del, k.ID)
+			}
+		case k.SignsFrom.After(now):
+			next = true
+		default:
+			if cur != nil { // replaced by k
+				p.retire[cur.ID] = k.SignsFrom.Add(pol.Keep)
+			}
+			cur = k
+		}
+	}
+	if cur == nil {
+		p.add = append(p.add, now)
+		if !next {
+			p.add = append(p.add, now.Add(pol.Period))
+		}
+	} else if !next {
+		from := cur.SignsFrom.Add(pol.Period)
+		if from.Before(now.Add(pol.Ahead)) {
+			from = now.Add(pol.Ahead)
+		}
+		p.add = append(p.add, from)
+	}
+	return p
+}
+
+// SigningKeysDue reports whether ks (as listed by SigningKeys) need a
+// rotation at now: no key signs, no next key is published, a replaced key
+// is not retired yet, or a retired key is past its end.
+func SigningKeysDue(ks []SigningKey, now time.Time, pol KeyPolicy) bool {
+	return !planKeys(ks, now, pol).empty()
+}
+
+// RotateSigningKeys brings the keys to the schedule, in one transaction that
+// holds the rotation lock, so two replicas never rotate at once (the second
+// finds nothing left to do): the first key signs at once and a next one is
+// published a Period ahead; when the next key's time comes, the key it
+// replaces is kept Keep longer, then deleted. newKey makes a sealed key
+// (ID, Alg, PrivateKey). It reports whether anything changed.
+func (s *Store) RotateSigningKeys(ctx context.Context, pol KeyPolicy, newKey func() (SigningKey, error)) (bool, error) {
+	var changed bool
+	err := s.write(ctx, func(tx Tx, now time.Time) error {
+		if err := tx.LockKeyRotation(ctx); err != nil {
+			return err
+		}
+		ks, err := tx.ListSigningKeys(ctx)
+		if err != nil {
+			return err
+		}
+		p := planKeys(ks, now, pol)
+		changed = !p.empty()
+		for _, id := range p.del {
+			if err := tx.DeleteSigningKey(ctx, id); err != nil {
+				return err
+			}
+		}
+		for id, at := range p.retire {
+			if err := tx.RetireSigningKey(ctx, id, at); err != nil {
+				return err
+			}
+		}
+		for _, from := range p.add {
+			k, err := newKey()
+			if err != nil {
+				return err
+			}
+			if k.ID == "" || k.Alg == "" || k.PrivateKey == "" {
+				return invalid("signing_key", "an id, an algorithm and a sealed private key are required")
+			}
+			k.CreatedAt, k.SignsFrom, k.RetireAt = now, from, nil
+			if err := tx.InsertSigningKey(ctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return changed, err
 }
 
 // OAuthLimits are the lifetimes of the provider's tokens.
@@ -505,21 +631,10 @@ func ignoreNotFound(err error) error {
 	return err
 }
 
-// SigningKeys lists the provider's signing keys, oldest first.
+// SigningKeys lists the provider's signing keys by SignsFrom.
 func (s *Store) SigningKeys(ctx context.Context) (ks []SigningKey, err error) {
 	err = s.read(ctx, func(tx Tx) error { ks, err = tx.ListSigningKeys(ctx); return err })
 	return ks, err
-}
-
-// AddSigningKey stores a new signing key (k.CreatedAt is set to now).
-func (s *Store) AddSigningKey(ctx context.Context, k SigningKey) error {
-	if k.ID == "" || k.Alg == "" || k.PrivateKey == "" {
-		return invalid("signing_key", "an id, an algorithm and a sealed private key are required")
-	}
-	return s.write(ctx, func(tx Tx, now time.Time) error {
-		k.CreatedAt = now
-		return tx.InsertSigningKey(ctx, k)
-	})
 }
 
 // PurgeOAuth deletes expired authorization requests, grants and tokens; the

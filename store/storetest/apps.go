@@ -3,6 +3,8 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/idbridge/idbridge/store"
@@ -21,10 +23,9 @@ var appTests = []test{
 	{name: "oauth_revoked_on_email_change", fn: testGrantsEndOnEmailChange},
 	{name: "oauth_revoked_on_sso_switch", fn: testGrantsEndOnSSOSwitch},
 	{name: "oauth_revocation", fn: testOAuthRevocation},
-	{name: "oauth_signing_keys", fn: testSigningKeys},
 }
 
-var appSerialTests = []test{{name: "oauth_purge", fn: testPurgeOAuth}}
+var appSerialTests = []test{{name: "oauth_purge", fn: testPurgeOAuth}, {name: "oauth_signing_keys", fn: testSigningKeys}}
 
 var testLimits = store.OAuthLimits{Access: 10 * time.Minute, RefreshIdle: time.Hour, RefreshAbsolute: 5 * time.Hour}
 
@@ -287,7 +288,7 @@ func testPurgeOAuth(e *env) {
 	a := e.app()
 	old := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
 	_, code := e.authCode(a)
-	e.clock.Advance(testLimits.RefreshAbsolute)
+	e.clock.Advance(testLimits.RefreshAbsolute + time.Second) // past the grant's end (the purge takes what ended before now)
 	live := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
 	if n := must(e.s.PurgeOAuth(e.ctx))(e); n < 4 { // the request, the grant and its two tokens
 		e.Errorf("PurgeOAuth = %d, want at least 4", n)
@@ -434,17 +435,84 @@ func testOAuthRevocation(e *env) {
 	e.wantIs(err, store.ErrTokenInvalid, "a deleted app's refresh token")
 }
 
+// testSigningKeys runs alone: the keys are service-wide. The first
+// rotation makes a key that signs and a next one published a period ahead;
+// at the next key's time the old one is retired, kept Keep longer, then
+// deleted; two replicas rotating at once rotate once.
 func testSigningKeys(e *env) {
-	id := "k-" + rnd()
-	e.wantInvalid(e.s.AddSigningKey(e.ctx, store.SigningKey{ID: id}), "a key without its parts")
-	e.ok(e.s.AddSigningKey(e.ctx, store.SigningKey{ID: id, Alg: "RS256", PrivateKey: "sealed"}), "AddSigningKey")
-	for _, k := range must(e.s.SigningKeys(e.ctx))(e) {
-		if k.ID == id {
-			if k.Alg != "RS256" || k.PrivateKey != "sealed" || !e.clockEqual(k.CreatedAt) {
-				e.Errorf("key = %+v", k)
-			}
-			return
-		}
+	pol := store.KeyPolicy{Period: 30 * 24 * time.Hour, Ahead: 24 * time.Hour, Keep: 20 * time.Minute}
+	n := 0
+	newKey := func() (store.SigningKey, error) {
+		n++
+		return store.SigningKey{ID: fmt.Sprintf("k%d-%s", n, rnd()), Alg: "RS256", PrivateKey: "sealed"}, nil
 	}
-	e.Errorf("SigningKeys misses %s", id)
+	rotate := func(want bool) []store.SigningKey {
+		e.Helper()
+		if changed := must(e.s.RotateSigningKeys(e.ctx, pol, newKey))(e); changed != want {
+			e.Errorf("RotateSigningKeys changed = %v, want %v", changed, want)
+		}
+		ks := must(e.s.SigningKeys(e.ctx))(e)
+		if store.SigningKeysDue(ks, e.clock.Now(), pol) {
+			e.Errorf("keys still due after a rotation: %+v", ks)
+		}
+		return ks
+	}
+	signer := func(ks []store.SigningKey) string {
+		for _, k := range ks {
+			if k.Signs(ks, e.clock.Now()) {
+				return k.ID
+			}
+		}
+		return ""
+	}
+	_, err := e.s.RotateSigningKeys(e.ctx, pol, func() (store.SigningKey, error) { return store.SigningKey{ID: "x"}, nil })
+	e.wantIs(err, store.ErrInvalid, "a key without its parts")
+
+	ks := rotate(true)
+	if len(ks) != 2 || ks[0].PrivateKey != "sealed" || !e.clockEqual(ks[0].SignsFrom) || !ks[1].SignsFrom.Equal(ks[0].SignsFrom.Add(pol.Period)) {
+		e.Fatalf("first rotation: %+v, want a key signing now and the next one a period ahead", ks)
+	}
+	first, next := ks[0].ID, ks[1].ID
+	if signer(ks) != first {
+		e.Errorf("signer = %s, want %s", signer(ks), first)
+	}
+	rotate(false) // nothing due
+
+	e.clock.Advance(pol.Period)
+	// Two replicas at once: one rotates, the other finds nothing to do. The
+	// first to make a key waits a moment for the other to get there too,
+	// which only a missing lock allows (the wait bounds no assertion).
+	var mu sync.Mutex
+	calls, second := 0, make(chan struct{})
+	slowKey := func() (store.SigningKey, error) {
+		mu.Lock()
+		calls++
+		if calls == 2 {
+			close(second)
+		}
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			select {
+			case <-second:
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+		return newKey()
+	}
+	var changed [2]bool
+	errs := race(func() (err error) { changed[0], err = e.s.RotateSigningKeys(e.ctx, pol, slowKey); return err },
+		func() (err error) { changed[1], err = e.s.RotateSigningKeys(e.ctx, pol, slowKey); return err })
+	if errs[0] != nil || errs[1] != nil || changed[0] == changed[1] {
+		e.Errorf("concurrent rotations = %v %v, want one rotation", errs, changed)
+	}
+	ks = rotate(false)
+	if len(ks) != 3 || ks[0].ID != first || ks[0].RetireAt == nil || signer(ks) != next {
+		e.Fatalf("after a period: %+v, want the first retired (still published), the next signing and a new next", ks)
+	}
+	e.clock.Advance(pol.Keep)
+	ks = rotate(true)
+	if len(ks) != 2 || ks[0].ID != next || signer(ks) != next {
+		e.Errorf("after keep: %+v, want the retired key gone", ks)
+	}
 }
