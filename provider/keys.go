@@ -21,15 +21,28 @@ import (
 // another replica added is published and used after at most that long.
 const keyReload = time.Minute
 
+// Key schedule: a key signs for keyPeriod; the next one is published a
+// whole period ahead (at least keyAhead after a long stop); a replaced key
+// stays published for the ID token lifetime plus keyReload.
+const (
+	keyPeriod = 30 * 24 * time.Hour
+	keyAhead  = 24 * time.Hour
+)
+
 // keys are the provider's RS256 signing keys, kept in the database sealed
-// with the server's secret key and shared by every replica. The oldest key
-// signs (every replica picks the same one); all are published.
+// with the server's secret key and shared by every replica, rotated on a
+// schedule (store.RotateSigningKeys): every replica signs with the same
+// key at the same time, and the next and the retired keys are published.
 type keys struct {
 	st     *store.Store
 	sealer *sso.Sealer
+	// keep is how long a replaced key stays published (the ID token lifetime).
+	keep time.Duration
+	now  func() time.Time
 
 	mu       sync.Mutex
 	loaded   []signingKey
+	stored   []store.SigningKey
 	loadedAt time.Time
 }
 
@@ -51,39 +64,50 @@ func (k publicKey) Key() any                           { return &k.key.PublicKey
 
 func sealPurpose(id string) string { return "oauth signing key " + id }
 
-// all returns the keys, oldest first, making the first one when there is none.
-func (k *keys) all(ctx context.Context) ([]signingKey, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if len(k.loaded) > 0 && time.Since(k.loadedAt) < keyReload {
-		return k.loaded, nil
-	}
-	ks, err := k.load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(ks) == 0 {
-		if err := k.create(ctx); err != nil {
-			return nil, err
-		}
-		// Another replica may have made one at the same time: both are
-		// kept and published, and every replica signs with the oldest.
-		if ks, err = k.load(ctx); err != nil {
-			return nil, err
-		}
-	}
-	if len(ks) == 0 {
-		return nil, fmt.Errorf("no signing key")
-	}
-	k.loaded, k.loadedAt = ks, time.Now()
-	return ks, nil
+func (k *keys) policy() store.KeyPolicy {
+	return store.KeyPolicy{Period: keyPeriod, Ahead: keyAhead, Keep: k.keep + keyReload}
 }
 
-func (k *keys) load(ctx context.Context) ([]signingKey, error) {
+func (k *keys) clock() time.Time {
+	if k.now != nil {
+		return k.now()
+	}
+	return time.Now()
+}
+
+// all returns the stored keys and their private keys, rotating them first
+// when the schedule says so (under the store's lock: one replica rotates).
+func (k *keys) all(ctx context.Context) ([]store.SigningKey, []signingKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.loaded) > 0 && k.clock().Sub(k.loadedAt) < keyReload {
+		return k.stored, k.loaded, nil
+	}
 	stored, err := k.st.SigningKeys(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	if store.SigningKeysDue(stored, k.clock(), k.policy()) {
+		if _, err := k.st.RotateSigningKeys(ctx, k.policy(), k.create); err != nil {
+			return nil, nil, err
+		}
+		if stored, err = k.st.SigningKeys(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	ks, err := k.load(stored)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(ks) == 0 {
+		return nil, nil, fmt.Errorf("no signing key")
+	}
+	k.stored, k.loaded, k.loadedAt = stored, ks, k.clock()
+	return stored, ks, nil
+}
+
+// load opens the stored keys (RS256 ones; others are skipped).
+func (k *keys) load(stored []store.SigningKey) ([]signingKey, error) {
 	out := make([]signingKey, 0, len(stored))
 	for _, s := range stored {
 		if s.Alg != string(jose.RS256) {
@@ -102,25 +126,36 @@ func (k *keys) load(ctx context.Context) ([]signingKey, error) {
 	return out, nil
 }
 
-func (k *keys) create(ctx context.Context) error {
+// create makes a new sealed key for the store's rotation.
+func (k *keys) create() (store.SigningKey, error) {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return fmt.Errorf("generate signing key: %w", err)
+		return store.SigningKey{}, fmt.Errorf("generate signing key: %w", err)
 	}
 	idb := make([]byte, 12)
 	_, _ = rand.Read(idb) // crypto/rand.Read never fails
 	id := base64.RawURLEncoding.EncodeToString(idb)
 	sealed := k.sealer.Seal(x509.MarshalPKCS1PrivateKey(priv), sealPurpose(id))
-	return k.st.AddSigningKey(ctx, store.SigningKey{ID: id, Alg: string(jose.RS256), PrivateKey: sealed})
+	return store.SigningKey{ID: id, Alg: string(jose.RS256), PrivateKey: sealed}, nil
 }
 
-// SigningKey is the key that signs (op.Storage).
+// SigningKey is the key that signs now (op.Storage).
 func (k *keys) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	ks, err := k.all(ctx)
+	stored, ks, err := k.all(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return ks[0], nil
+	now := k.clock()
+	for _, s := range stored {
+		if s.Signs(stored, now) {
+			for _, key := range ks {
+				if key.id == s.ID {
+					return key, nil
+				}
+			}
+		}
+	}
+	return nil, fmt.Errorf("no signing key at %s", now.Format(time.RFC3339))
 }
 
 // SignatureAlgorithms are the algorithms tokens are signed with (op.Storage).
@@ -128,15 +163,23 @@ func (k *keys) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, 
 	return []jose.SignatureAlgorithm{jose.RS256}, nil
 }
 
-// KeySet is the published keys (op.Storage).
+// KeySet is the published keys (op.Storage): the signing one, the next one
+// and the replaced ones not yet past their end.
 func (k *keys) KeySet(ctx context.Context) ([]op.Key, error) {
-	ks, err := k.all(ctx)
+	stored, ks, err := k.all(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]op.Key, len(ks))
-	for i, s := range ks {
-		out[i] = publicKey{s}
+	now := k.clock()
+	ended := map[string]bool{}
+	for _, s := range stored {
+		ended[s.ID] = s.RetireAt != nil && !now.Before(*s.RetireAt)
+	}
+	out := make([]op.Key, 0, len(ks))
+	for _, s := range ks {
+		if !ended[s.id] {
+			out = append(out, publicKey{s})
+		}
 	}
 	return out, nil
 }

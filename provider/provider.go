@@ -11,7 +11,9 @@ package provider
 import (
 	"context"
 	"crypto/hkdf"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -74,6 +76,8 @@ type Provider struct {
 	op   *op.Provider
 	stor *storage
 	log  *slog.Logger
+	// sameOrigin accepts the sign-out confirmation only from our own page.
+	sameOrigin *http.CrossOriginProtection
 
 	discoOnce sync.Once
 	disco     []byte
@@ -103,7 +107,7 @@ func New(st *store.Store, opt Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("derive key: %w", err)
 	}
-	stor := &storage{keys: &keys{st: st, sealer: sealer}, st: st, limits: opt.Limits, idTokenTTL: opt.IDTokenLifetime, loginPath: LoginPath}
+	stor := &storage{keys: &keys{st: st, sealer: sealer, keep: opt.IDTokenLifetime}, st: st, limits: opt.Limits, idTokenTTL: opt.IDTokenLifetime, loginPath: LoginPath}
 	cfg := &op.Config{
 		CodeMethodS256:        true,
 		AuthMethodPost:        true,
@@ -134,12 +138,14 @@ func New(st *store.Store, opt Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("provider: %w", err)
 	}
-	return &Provider{st: st, opt: opt, op: o, stor: stor, log: opt.Log}, nil
+	return &Provider{st: st, opt: opt, op: o, stor: stor, log: opt.Log, sameOrigin: http.NewCrossOriginProtection()}, nil
 }
 
 // Mount adds the provider's routes to r: discovery, /oauth/... and the
 // sign-in bridge.
 func (p *Provider) Mount(r chi.Router) {
+	r.Get(AuthorizePath, p.authorize)
+	r.Post(AuthorizePath, p.authorize)
 	r.Get(LoginPath, p.login)
 	r.Get(EndSessionPath, p.endSession)
 	r.Post(EndSessionPath, p.endSession)
@@ -179,6 +185,71 @@ func (p *Provider) opHandler() http.Handler {
 	})
 }
 
+// browserCookie names the cookie that ties authorization requests to the
+// browser that started them: a random secret, of which each request keeps
+// the hash. One secret per browser, so sign-ins in several tabs all work.
+func (p *Provider) browserCookie() string {
+	if strings.HasPrefix(p.opt.BaseURL, "https://") {
+		return "__Host-idb_oauth"
+	}
+	return "idb_oauth"
+}
+
+type browserHashKey struct{}
+
+// authorize gives the browser its secret (or keeps the one it has) and lets
+// op store the request with the secret's hash (storage.CreateAuthRequest).
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
+	secret := ""
+	if c, err := r.Cookie(p.browserCookie()); err == nil && len(c.Value) == 26 {
+		secret = c.Value
+	} else {
+		secret = rand.Text() // 26 characters, 130 bits
+	}
+	http.SetCookie(w, &http.Cookie{Name: p.browserCookie(), Value: secret, Path: "/", HttpOnly: true,
+		Secure: strings.HasPrefix(p.opt.BaseURL, "https://"), SameSite: http.SameSiteLaxMode, MaxAge: int(authRequestTTL.Seconds())})
+	h := sha256.Sum256([]byte(secret))
+	ctx := context.WithValue(r.Context(), browserHashKey{}, h[:])
+	// op reads only the standard parameters; ours travel with the request.
+	ctx = context.WithValue(ctx, hintsKey{}, hints{Org: limit(r.FormValue("org_hint"), 64), Domain: limit(r.FormValue("domain_hint"), 253)})
+	p.opHandler().ServeHTTP(w, r.WithContext(ctx))
+}
+
+type hintsKey struct{}
+
+// hints are the org_hint and domain_hint of an authorization request.
+type hints struct{ Org, Domain string }
+
+// limit returns s, or "" when longer than n.
+func limit(s string, n int) string {
+	if s = strings.TrimSpace(s); len(s) > n {
+		return ""
+	}
+	return s
+}
+
+// signInURL is /login with the request's way back and its hints, which
+// skip the email-or-domain step.
+func signInURL(a *authRequest) string {
+	q := url.Values{"return_to": {LoginPath + "?id=" + url.QueryEscape(a.ID)}}
+	for k, v := range map[string]string{"login_hint": a.LoginHint, "org_hint": a.OrgHint, "domain_hint": a.DomainHint} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return "/login?" + q.Encode()
+}
+
+// sameBrowser reports whether the request was started by this browser.
+func (p *Provider) sameBrowser(r *http.Request, a *authRequest) bool {
+	c, err := r.Cookie(p.browserCookie())
+	if err != nil || len(a.Browser) == 0 {
+		return false
+	}
+	h := sha256.Sum256([]byte(c.Value))
+	return subtle.ConstantTimeCompare(h[:], a.Browser) == 1
+}
+
 // login is where op sends the browser with a stored authorization request:
 // without an idbridge session it goes through /login and comes back here;
 // with one, the request is bound to the session's person and org and the
@@ -194,14 +265,19 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		errorPage(w, http.StatusBadRequest, "This sign-in request is unknown or expired. Go back to the application and sign in again.")
 		return
 	}
+	if !p.sameBrowser(r, a) {
+		p.log.Warn("oauth.login_other_browser", "app_id", a.ClientID)
+		errorPage(w, http.StatusBadRequest, "This sign-in request was started in another browser. Go back to the application and sign in again.")
+		return
+	}
 	sess, ok := p.opt.Sessions.CurrentSession(r)
-	if !ok {
+	// A session in another org than the app's org_hint signs in again.
+	if !ok || (a.OrgHint != "" && a.OrgHint != sess.OrgID) {
 		if containsPrompt(a.Prompt, oidc.PromptNone) {
 			op.AuthRequestError(w, r, a, oidc.ErrLoginRequired(), p.op)
 			return
 		}
-		back := LoginPath + "?id=" + url.QueryEscape(a.ID)
-		http.Redirect(w, r, "/login?return_to="+url.QueryEscape(back), http.StatusSeeOther)
+		http.Redirect(w, r, signInURL(a), http.StatusSeeOther)
 		return
 	}
 	app, err := p.st.GetApp(ctx, a.ClientID)
@@ -261,14 +337,64 @@ func sessionID(s store.Session) string {
 	return base64.RawURLEncoding.EncodeToString(h[:16])
 }
 
-// endSession is RP-initiated logout: the browser's idbridge session ends,
-// then op checks id_token_hint and post_logout_redirect_uri and redirects.
+// endSession is RP-initiated logout. op validates the request first
+// (id_token_hint signature and issuer, post_logout_redirect_uri against the
+// app's list, state); the browser's idbridge session then ends only when
+// the hint names the session's own account, or when the person confirmed on
+// our page (a same-origin POST). Anything else asks first: a link or a
+// cross-site form cannot sign a person out.
 func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
-	if err := p.opt.Sessions.EndCurrentSession(w, r); err != nil {
-		p.log.Error("oauth.end_session_failed", "err", err)
+	ctx := op.ContextWithIssuer(r.Context(), p.opt.BaseURL)
+	r = r.WithContext(ctx)
+	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
+	if err == nil {
+		var es *op.EndSessionRequest
+		if es, err = op.ValidateEndSessionRequest(ctx, req, p.op); err == nil {
+			p.finishEndSession(w, r, req, es)
+			return
+		}
 	}
-	p.opHandler().ServeHTTP(w, r)
+	msg := "This sign-out request is not valid."
+	var oe *oidc.Error
+	if errors.As(err, &oe) && oe.Description != "" {
+		msg += " (" + oe.Description + ")"
+	}
+	errorPage(w, http.StatusBadRequest, msg)
 }
+
+// finishEndSession ends the session of a validated request, or asks.
+func (p *Provider) finishEndSession(w http.ResponseWriter, r *http.Request, req *oidc.EndSessionRequest, es *op.EndSessionRequest) {
+	redirect := es.RedirectURI
+	if redirect == "" {
+		redirect = "/"
+	}
+	sess, ok := p.opt.Sessions.CurrentSession(r)
+	if ok {
+		hinted := es.IDTokenHintClaims != nil && es.IDTokenHintClaims.GetSubject() == sess.AccountID
+		confirmed := r.Method == http.MethodPost && r.PostForm.Get("confirm") != "" && p.sameOrigin.Check(r) == nil
+		if !hinted && !confirmed {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("X-Frame-Options", "DENY")
+			_ = confirmTmpl.Execute(w, map[string]string{"Action": EndSessionPath, "ClientID": es.ClientID,
+				"PostLogoutRedirectURI": req.PostLogoutRedirectURI, "State": req.State})
+			return
+		}
+		if err := p.opt.Sessions.EndCurrentSession(w, r); err != nil {
+			p.log.Error("oauth.end_session_failed", "err", err)
+			errorPage(w, http.StatusInternalServerError, "Signing out failed. Try again.")
+			return
+		}
+	}
+	http.Redirect(w, r, redirect, http.StatusFound)
+}
+
+var confirmTmpl = template.Must(template.New("c").Parse(`<!doctype html><html><head><meta charset="utf-8"><title>Sign out</title></head>` +
+	`<body><h1>Sign out of idbridge?</h1><form method="post" action="{{.Action}}">` +
+	`{{with .ClientID}}<input type="hidden" name="client_id" value="{{.}}">{{end}}` +
+	`{{with .PostLogoutRedirectURI}}<input type="hidden" name="post_logout_redirect_uri" value="{{.}}">{{end}}` +
+	`{{with .State}}<input type="hidden" name="state" value="{{.}}">{{end}}` +
+	`<button type="submit" name="confirm" value="1">Sign out</button></form></body></html>`))
 
 var errorTmpl = template.Must(template.New("e").Parse(`<!doctype html><html><head><meta charset="utf-8"><title>Sign-in error</title></head>` +
 	`<body><h1>Sign-in error</h1><p>{{.}}</p></body></html>`))

@@ -322,16 +322,19 @@ func TestSignInWithGoOIDC(t *testing.T) {
 		if c := app.verify(idToken(t, fresh), ""); c["org_id"] != e.org.ID || c["sub"] != e.ada.Account.ID {
 			t.Errorf("refreshed ID token claims = %v", c)
 		}
-		// The rotated token again: refused, and its family revoked.
+		// Once its successor was used, the rotated token again is a reuse
+		// (not a retry within the grace): refused, and its family revoked.
+		fresher, err := app.cfg.TokenSource(e.ctx, &oauth2.Token{RefreshToken: fresh.RefreshToken}).Token()
+		must(t, err)
 		_, err = app.cfg.TokenSource(e.ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
 		if oauthError(err) != "invalid_grant" {
 			t.Errorf("reused refresh token: %v, want invalid_grant", err)
 		}
-		_, err = app.cfg.TokenSource(e.ctx, &oauth2.Token{RefreshToken: fresh.RefreshToken}).Token()
+		_, err = app.cfg.TokenSource(e.ctx, &oauth2.Token{RefreshToken: fresher.RefreshToken}).Token()
 		if oauthError(err) != "invalid_grant" {
 			t.Errorf("the family's newest refresh token after a reuse: %v, want invalid_grant", err)
 		}
-		if _, err := app.provider.UserInfo(e.ctx, oauth2.StaticTokenSource(fresh)); err == nil {
+		if _, err := app.provider.UserInfo(e.ctx, oauth2.StaticTokenSource(fresher)); err == nil {
 			t.Errorf("userinfo with the revoked family's access token answered")
 		}
 

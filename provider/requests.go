@@ -28,6 +28,11 @@ type authRequest struct {
 	Prompt        []string                 `json:"prompt,omitempty"`
 	MaxAge        *uint                    `json:"maxAge,omitempty"`
 	LoginHint     string                   `json:"loginHint,omitempty"`
+	OrgHint       string                   `json:"orgHint,omitempty"`
+	DomainHint    string                   `json:"domainHint,omitempty"`
+	// Browser is the SHA-256 of the secret in the cookie of the browser
+	// that started the request: only that browser may complete it.
+	Browser []byte `json:"browser,omitempty"`
 
 	AccountID string    `json:"accountId,omitempty"`
 	OrgID     string    `json:"orgId,omitempty"`

@@ -51,6 +51,9 @@ func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ 
 	a := &authRequest{ClientID: r.ClientID, RedirectURI: r.RedirectURI, State: r.State, Nonce: r.Nonce, Scopes: r.Scopes,
 		ResponseType: r.ResponseType, ResponseMode: r.ResponseMode, CodeChallenge: r.CodeChallenge, Method: r.CodeChallengeMethod,
 		Prompt: r.Prompt, MaxAge: r.MaxAge, LoginHint: r.LoginHint}
+	a.Browser, _ = ctx.Value(browserHashKey{}).([]byte)
+	h, _ := ctx.Value(hintsKey{}).(hints)
+	a.OrgHint, a.DomainHint = h.Org, h.Domain
 	data, err := a.data()
 	if err != nil {
 		return nil, err
@@ -140,15 +143,16 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 }
 
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
-	g, err := s.st.RefreshGrant(ctx, token)
+	g, err := s.st.RefreshGrant(ctx, token, s.limits)
 	if err != nil {
 		return nil, grantError(err)
 	}
 	return &refreshRequest{g: g, secret: token}, nil
 }
 
-// TerminateSession is called by RP-initiated logout; the idbridge session
-// itself is ended by the end-session route (see Provider.endSession).
+// TerminateSession is not called: the end-session route (Provider.endSession)
+// validates the request with op and ends the browser's session itself, which
+// needs the response to clear the cookie.
 func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
 
 // RevokeToken revokes an access token (by id, userID set) or a refresh

@@ -36,6 +36,9 @@ type OAuthTx interface {
 	// DeleteGrantsOf deletes the grants (and tokens) of an account in one
 	// org ("" = every org), and returns how many went.
 	DeleteGrantsOf(ctx context.Context, accountID, orgID string) (int, error)
+	// DeleteGrantsOfOrg deletes the grants (and tokens) of every member of
+	// an org, and returns how many went.
+	DeleteGrantsOfOrg(ctx context.Context, orgID string) (int, error)
 	// DeleteGrantsOfRequest deletes the grants issued from an authorization request.
 	DeleteGrantsOfRequest(ctx context.Context, authRequestID string) error
 
@@ -49,8 +52,14 @@ type OAuthTx interface {
 	DeleteOAuthToken(ctx context.Context, id string) error
 
 	InsertSigningKey(ctx context.Context, k SigningKey) error
-	// ListSigningKeys lists the keys oldest first.
+	// ListSigningKeys lists the keys by SignsFrom, then id.
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// LockKeyRotation takes the rotation lock until the transaction ends.
+	LockKeyRotation(ctx context.Context) error
+	// RetireSigningKey sets a key's RetireAt.
+	RetireSigningKey(ctx context.Context, id string, at time.Time) error
+	// DeleteSigningKey deletes a key.
+	DeleteSigningKey(ctx context.Context, id string) error
 
 	// PurgeOAuth deletes requests, grants and tokens that expired before now
 	// and returns how many rows went.

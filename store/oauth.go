@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,6 +73,132 @@ type SigningKey struct {
 	Alg        string
 	PrivateKey string
 	CreatedAt  time.Time
+	// SignsFrom is when the key starts signing: the newest key past its
+	// SignsFrom signs, a later one is the next key, published ahead.
+	SignsFrom time.Time
+	// RetireAt is when a replaced key goes (nil while it signs or is next).
+	RetireAt *time.Time
+}
+
+// Signs reports whether k is the key that signs at now among ks (as listed
+// by SigningKeys): the newest one whose SignsFrom has come.
+func (k SigningKey) Signs(ks []SigningKey, now time.Time) bool {
+	var cur *SigningKey
+	for i := range ks {
+		if ks[i].RetireAt == nil && !ks[i].SignsFrom.After(now) {
+			cur = &ks[i]
+		}
+	}
+	return cur != nil && cur.ID == k.ID
+}
+
+// KeyPolicy is the schedule of the signing keys.
+type KeyPolicy struct {
+	// Period is how long a key signs before the next one takes over.
+	Period time.Duration
+	// Ahead is the least time a next key is published before it signs (a
+	// next key is normally made a whole Period ahead).
+	Ahead time.Duration
+	// Keep is how long a replaced key stays published: at least the
+	// lifetime of the tokens it signed.
+	Keep time.Duration
+}
+
+// keyPlan is what a rotation at now changes in ks (sorted by SignsFrom).
+type keyPlan struct {
+	del    []string
+	retire map[string]time.Time
+	add    []time.Time // SignsFrom of the keys to make
+}
+
+func (p keyPlan) empty() bool { return len(p.del) == 0 && len(p.retire) == 0 && len(p.add) == 0 }
+
+func planKeys(ks []SigningKey, now time.Time, pol KeyPolicy) keyPlan {
+	p := keyPlan{retire: map[string]time.Time{}}
+	var cur *SigningKey
+	next := false
+	for i := range ks {
+		k := &ks[i]
+		switch {
+		case k.RetireAt != nil:
+			if !now.Before(*k.RetireAt) {
+				p.del = append(p.del, k.ID)
+			}
+		case k.SignsFrom.After(now):
+			next = true
+		default:
+			if cur != nil { // replaced by k
+				p.retire[cur.ID] = k.SignsFrom.Add(pol.Keep)
+			}
+			cur = k
+		}
+	}
+	if cur == nil {
+		p.add = append(p.add, now)
+		if !next {
+			p.add = append(p.add, now.Add(pol.Period))
+		}
+	} else if !next {
+		from := cur.SignsFrom.Add(pol.Period)
+		if from.Before(now.Add(pol.Ahead)) {
+			from = now.Add(pol.Ahead)
+		}
+		p.add = append(p.add, from)
+	}
+	return p
+}
+
+// SigningKeysDue reports whether ks (as listed by SigningKeys) need a
+// rotation at now: no key signs, no next key is published, a replaced key
+// is not retired yet, or a retired key is past its end.
+func SigningKeysDue(ks []SigningKey, now time.Time, pol KeyPolicy) bool {
+	return !planKeys(ks, now, pol).empty()
+}
+
+// RotateSigningKeys brings the keys to the schedule, in one transaction that
+// holds the rotation lock, so two replicas never rotate at once (the second
+// finds nothing left to do): the first key signs at once and a next one is
+// published a Period ahead; when the next key's time comes, the key it
+// replaces is kept Keep longer, then deleted. newKey makes a sealed key
+// (ID, Alg, PrivateKey). It reports whether anything changed.
+func (s *Store) RotateSigningKeys(ctx context.Context, pol KeyPolicy, newKey func() (SigningKey, error)) (bool, error) {
+	var changed bool
+	err := s.write(ctx, func(tx Tx, now time.Time) error {
+		if err := tx.LockKeyRotation(ctx); err != nil {
+			return err
+		}
+		ks, err := tx.ListSigningKeys(ctx)
+		if err != nil {
+			return err
+		}
+		p := planKeys(ks, now, pol)
+		changed = !p.empty()
+		for _, id := range p.del {
+			if err := tx.DeleteSigningKey(ctx, id); err != nil {
+				return err
+			}
+		}
+		for id, at := range p.retire {
+			if err := tx.RetireSigningKey(ctx, id, at); err != nil {
+				return err
+			}
+		}
+		for _, from := range p.add {
+			k, err := newKey()
+			if err != nil {
+				return err
+			}
+			if k.ID == "" || k.Alg == "" || k.PrivateKey == "" {
+				return invalid("signing_key", "an id, an algorithm and a sealed private key are required")
+			}
+			k.CreatedAt, k.SignsFrom, k.RetireAt = now, from, nil
+			if err := tx.InsertSigningKey(ctx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return changed, err
 }
 
 // OAuthLimits are the lifetimes of the provider's tokens.
@@ -79,11 +208,16 @@ type OAuthLimits struct {
 	// ends the whole family that long after the sign-in.
 	RefreshIdle     time.Duration
 	RefreshAbsolute time.Duration
+	// ReuseGrace is how long after its rotation a refresh token still
+	// answers, with the same successor, instead of revoking its family: a
+	// client's retry after a lost response. 0 is no grace.
+	ReuseGrace time.Duration
 }
 
 // DefaultOAuthLimits: access tokens 15 minutes, refresh tokens 14 days idle
-// and 30 days absolute.
-var DefaultOAuthLimits = OAuthLimits{Access: 15 * time.Minute, RefreshIdle: 14 * 24 * time.Hour, RefreshAbsolute: 30 * 24 * time.Hour}
+// and 30 days absolute, a 5 s grace for a client's retry of a refresh.
+var DefaultOAuthLimits = OAuthLimits{Access: 15 * time.Minute, RefreshIdle: 14 * 24 * time.Hour, RefreshAbsolute: 30 * 24 * time.Hour,
+	ReuseGrace: 5 * time.Second}
 
 // Errors of the token endpoint.
 var (
@@ -240,8 +374,20 @@ func (s *Store) IssueTokens(ctx context.Context, g Grant, lim OAuthLimits, refre
 	return out, err
 }
 
-// issue inserts an access token and, when refresh, a refresh token of g.
-func issue(ctx context.Context, tx Tx, now time.Time, g Grant, lim OAuthLimits, refresh bool) (Issued, error) {
+// successorSecret is the refresh token that replaces the token with row id
+// and secret old: derived, so that a retry within the grace gets the same
+// one back. It needs both the secret (only its hash is stored) and the row
+// id (never handed out), so neither a database reader nor the holder of the
+// old token alone can compute it.
+func successorSecret(id, old string) string {
+	m := hmac.New(sha256.New, []byte(id))
+	m.Write([]byte(old))
+	return "idbrt_" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// issue inserts an access token and, when refresh, a refresh token of g:
+// random, or successor when not "".
+func issue(ctx context.Context, tx Tx, now time.Time, g Grant, lim OAuthLimits, refresh bool, successor ...string) (Issued, error) {
 	out := Issued{Grant: g, AccessID: newID(), AccessExpiresAt: earliest(now.Add(lim.Access), g.ExpiresAt)}
 	if err := tx.InsertOAuthToken(ctx, OAuthToken{ID: out.AccessID, GrantID: g.ID, Kind: OAuthAccess, CreatedAt: now, ExpiresAt: out.AccessExpiresAt}); err != nil {
 		return Issued{}, err
@@ -253,6 +399,9 @@ func issue(ctx context.Context, tx Tx, now time.Time, g Grant, lim OAuthLimits, 
 	if err != nil {
 		return Issued{}, err
 	}
+	if len(successor) == 1 {
+		secret, hash = successor[0], HashSecret(successor[0])
+	}
 	rt := OAuthToken{ID: newID(), GrantID: g.ID, Kind: OAuthRefresh, Hash: hash, CreatedAt: now, ExpiresAt: earliest(now.Add(lim.RefreshIdle), g.ExpiresAt)}
 	if err := tx.InsertOAuthToken(ctx, rt); err != nil {
 		return Issued{}, err
@@ -263,13 +412,18 @@ func issue(ctx context.Context, tx Tx, now time.Time, g Grant, lim OAuthLimits, 
 
 // RefreshGrant returns the grant of a live, unused refresh token without
 // using it (the token endpoint checks the client and scopes first). A used
-// one revokes its family and answers ErrRefreshReused.
-func (s *Store) RefreshGrant(ctx context.Context, secret string) (Grant, error) {
+// one revokes its family and answers ErrRefreshReused, unless it is a retry
+// within lim.ReuseGrace (see RotateRefreshToken).
+func (s *Store) RefreshGrant(ctx context.Context, secret string, lim OAuthLimits) (Grant, error) {
 	var g Grant
 	var t OAuthToken
+	var retry bool
 	err := s.read(ctx, func(tx Tx) error {
 		var err error
 		if t, err = tx.OAuthTokenByHash(ctx, HashSecret(secret)); err != nil {
+			return err
+		}
+		if retry, err = graceRetry(ctx, tx, s.now(), t, secret, lim); err != nil {
 			return err
 		}
 		g, err = tx.GetGrant(ctx, t.GrantID)
@@ -280,6 +434,9 @@ func (s *Store) RefreshGrant(ctx context.Context, secret string) (Grant, error) 
 	}
 	if err != nil {
 		return Grant{}, err
+	}
+	if retry {
+		return g, nil
 	}
 	if t.UsedAt != nil {
 		return Grant{}, s.revokeFamily(ctx, t.GrantID)
@@ -302,7 +459,10 @@ func (s *Store) revokeFamily(ctx context.Context, grantID string) error {
 // RotateRefreshToken uses a refresh token once: it issues a new access token
 // and a new refresh token of the same family (scopes narrowed to scopes when
 // given), or, for a token used before (on any replica), revokes the whole
-// family and answers ErrRefreshReused. The member must still be enabled.
+// family and answers ErrRefreshReused. A token used again within
+// lim.ReuseGrace while its successor is unused is a client's retry: it gets
+// the same successor refresh token and a new access token. The member must
+// still be enabled.
 func (s *Store) RotateRefreshToken(ctx context.Context, secret string, scopes []string, lim OAuthLimits) (Issued, error) {
 	var out Issued
 	var reused bool
@@ -318,9 +478,21 @@ func (s *Store) RotateRefreshToken(ctx context.Context, secret string, scopes []
 		if err != nil {
 			return err
 		}
+		successor := successorSecret(t.ID, secret)
 		if !ok {
-			reused = true
-			return tx.DeleteGrant(ctx, t.GrantID)
+			// Used before: a retry within the grace gets the same
+			// successor (and a new access token); else the family goes.
+			if t, err = tx.OAuthTokenByHash(ctx, HashSecret(secret)); err != nil {
+				return err
+			}
+			retry, err := graceRetry(ctx, tx, now, t, secret, lim)
+			if err != nil {
+				return err
+			}
+			if !retry {
+				reused = true
+				return tx.DeleteGrant(ctx, t.GrantID)
+			}
 		}
 		g, err := tx.GetGrant(ctx, t.GrantID)
 		if err != nil {
@@ -335,13 +507,35 @@ func (s *Store) RotateRefreshToken(ctx context.Context, secret string, scopes []
 		if len(scopes) > 0 {
 			g.Scopes = scopes
 		}
-		out, err = issue(ctx, tx, now, g, lim, true)
+		if !ok {
+			out, err = issue(ctx, tx, now, g, lim, false)
+			out.Refresh = successor
+			return err
+		}
+		out, err = issue(ctx, tx, now, g, lim, true, successor)
 		return err
 	})
 	if err := tokenOutcome(err, reused, ErrRefreshReused); err != nil {
 		return Issued{}, err
 	}
 	return out, nil
+}
+
+// graceRetry reports whether t, a used refresh token of secret, comes back
+// within lim.ReuseGrace of its use while its successor is still live and
+// unused: a client's retry, answered with the same successor.
+func graceRetry(ctx context.Context, tx Tx, now time.Time, t OAuthToken, secret string, lim OAuthLimits) (bool, error) {
+	if t.Kind != OAuthRefresh || t.UsedAt == nil || !now.Before(t.UsedAt.Add(lim.ReuseGrace)) {
+		return false, nil
+	}
+	next, err := tx.OAuthTokenByHash(ctx, HashSecret(successorSecret(t.ID, secret)))
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return next.GrantID == t.GrantID && next.UsedAt == nil && now.Before(next.ExpiresAt), nil
 }
 
 // AccessGrant returns the grant of a live access token (by id); an unknown,
@@ -437,21 +631,10 @@ func ignoreNotFound(err error) error {
 	return err
 }
 
-// SigningKeys lists the provider's signing keys, oldest first.
+// SigningKeys lists the provider's signing keys by SignsFrom.
 func (s *Store) SigningKeys(ctx context.Context) (ks []SigningKey, err error) {
 	err = s.read(ctx, func(tx Tx) error { ks, err = tx.ListSigningKeys(ctx); return err })
 	return ks, err
-}
-
-// AddSigningKey stores a new signing key (k.CreatedAt is set to now).
-func (s *Store) AddSigningKey(ctx context.Context, k SigningKey) error {
-	if k.ID == "" || k.Alg == "" || k.PrivateKey == "" {
-		return invalid("signing_key", "an id, an algorithm and a sealed private key are required")
-	}
-	return s.write(ctx, func(tx Tx, now time.Time) error {
-		k.CreatedAt = now
-		return tx.InsertSigningKey(ctx, k)
-	})
 }
 
 // PurgeOAuth deletes expired authorization requests, grants and tokens; the

@@ -270,6 +270,12 @@ func (s *Store) setSSO(ctx context.Context, actor Actor, orgID, connectionID str
 		if err := tx.UpdateOrg(ctx, o); err != nil {
 			return err
 		}
+		// The members signed in to apps another way: their tokens go.
+		if o.SSOEnabled != before.SSOEnabled || o.SSOConnectionID != before.SSOConnectionID {
+			if _, err := tx.DeleteGrantsOfOrg(ctx, orgID); err != nil {
+				return err
+			}
+		}
 		action := "org.sso_disable"
 		if on {
 			action = "org.sso_enable"

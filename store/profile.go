@@ -67,6 +67,10 @@ func (s *Store) changeEmail(ctx context.Context, tx Tx, now time.Time, actor Act
 	if err := tx.DeleteTokens(ctx, accountID, "", ""); err != nil {
 		return Account{}, err
 	}
+	// The apps' tokens name the old address: every org's go (issue 11).
+	if _, err := tx.DeleteGrantsOf(ctx, accountID, ""); err != nil {
+		return Account{}, err
+	}
 	if !strings.EqualFold(before.Email, email) {
 		sender := senderOrg(orgs, orgID)
 		if err := tx.InsertOutbox(ctx, s.emailChangedMessage(now, sender, before.Email, email)); err != nil {

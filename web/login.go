@@ -22,8 +22,27 @@ func (w *Web) form(rw http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// loginPage asks for an email or domain. An app's hints (passed on by the
+// OpenID Provider) skip that step: org_hint names the org, login_hint (an
+// email) or domain_hint is looked up as if entered.
 func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request) {
-	w.render(rw, r, http.StatusOK, "login", page{Title: "Sign in", ReturnTo: safeReturnTo(r.URL.Query().Get("return_to"))})
+	q := r.URL.Query()
+	returnTo := safeReturnTo(q.Get("return_to"))
+	loginHint := strings.TrimSpace(q.Get("login_hint"))
+	if len(loginHint) > store.MaxEmailLength || !strings.Contains(loginHint, "@") {
+		loginHint = ""
+	}
+	if orgID := q.Get("org_hint"); orgID != "" {
+		if org, err := w.st.GetOrg(r.Context(), orgID); err == nil {
+			w.continueWithOrg(rw, r, page{Title: "Sign in", Identifier: loginHint, Email: loginHint, ReturnTo: returnTo}, org)
+			return
+		}
+	}
+	if id := orDefault(loginHint, strings.TrimSpace(q.Get("domain_hint"))); id != "" && len(id) <= store.MaxEmailLength {
+		w.lookup(rw, r, id, returnTo)
+		return
+	}
+	w.render(rw, r, http.StatusOK, "login", page{Title: "Sign in", ReturnTo: returnTo})
 }
 
 // loginLookup finds the org of an email or company domain and continues with
@@ -32,8 +51,12 @@ func (w *Web) loginLookup(rw http.ResponseWriter, r *http.Request) {
 	if !w.form(rw, r) {
 		return
 	}
-	id := strings.TrimSpace(r.PostFormValue("identifier"))
-	p := page{Title: "Sign in", Identifier: id, ReturnTo: safeReturnTo(r.PostFormValue("return_to")), ErrorAt: "identifier"}
+	w.lookup(rw, r, strings.TrimSpace(r.PostFormValue("identifier")), safeReturnTo(r.PostFormValue("return_to")))
+}
+
+// lookup continues the sign-in of an email or company domain.
+func (w *Web) lookup(rw http.ResponseWriter, r *http.Request, id, returnTo string) {
+	p := page{Title: "Sign in", Identifier: id, ReturnTo: returnTo, ErrorAt: "identifier"}
 	if strings.Contains(id, "@") {
 		p.Email = id
 		p.Error = emailProblem(id)
@@ -66,7 +89,13 @@ func (w *Web) loginLookup(rw http.ResponseWriter, r *http.Request) {
 		w.fail(rw, r, "login", p, err)
 		return
 	}
-	p.OrgID, p.OrgName, p.ErrorAt = org.ID, org.Name, ""
+	p.ErrorAt = ""
+	w.continueWithOrg(rw, r, p, org)
+}
+
+// continueWithOrg goes on to the org's SSO or its password form.
+func (w *Web) continueWithOrg(rw http.ResponseWriter, r *http.Request, p page, org store.Org) {
+	p.OrgID, p.OrgName = org.ID, org.Name
 	if !org.SSOEnabled {
 		p.Title = "Sign in with your password"
 		w.render(rw, r, http.StatusOK, "password", p)

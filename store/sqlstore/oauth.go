@@ -219,6 +219,15 @@ func (t *Tx) DeleteGrantsOf(ctx context.Context, accountID, orgID string) (int, 
 	return int(n), err
 }
 
+// DeleteGrantsOfOrg deletes the grants of every member of an org.
+func (t *Tx) DeleteGrantsOfOrg(ctx context.Context, orgID string) (int, error) {
+	if err := ids(&orgID); err != nil {
+		return 0, err
+	}
+	n, err := t.exec(ctx, "delete grants of org", `DELETE FROM oauth_grants WHERE org_id = $1`, orgID)
+	return int(n), err
+}
+
 // DeleteGrantsOfRequest deletes the grants issued from an authorization request.
 func (t *Tx) DeleteGrantsOfRequest(ctx context.Context, authRequestID string) error {
 	if err := ids(&authRequestID); err != nil {
@@ -281,22 +290,40 @@ func (t *Tx) DeleteOAuthToken(ctx context.Context, id string) error {
 
 // InsertSigningKey inserts a signing key.
 func (t *Tx) InsertSigningKey(ctx context.Context, k store.SigningKey) error {
-	_, err := t.exec(ctx, "insert signing key", `INSERT INTO oauth_signing_keys (id, alg, private_key, created_at) VALUES ($1, $2, $3, $4)`,
-		k.ID, k.Alg, k.PrivateKey, t.time(k.CreatedAt))
+	_, err := t.exec(ctx, "insert signing key", `INSERT INTO oauth_signing_keys (id, alg, private_key, created_at, signs_from, retire_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, k.ID, k.Alg, k.PrivateKey, t.time(k.CreatedAt), t.time(k.SignsFrom), t.optTime(k.RetireAt))
 	return err
 }
 
-// ListSigningKeys lists the signing keys, oldest first.
+// ListSigningKeys lists the signing keys by signs_from, then id.
 func (t *Tx) ListSigningKeys(ctx context.Context) ([]store.SigningKey, error) {
 	var out []store.SigningKey
-	err := t.queryAll(ctx, "list signing keys", `SELECT id, alg, private_key, created_at FROM oauth_signing_keys ORDER BY created_at, id`, nil,
+	err := t.queryAll(ctx, "list signing keys", `SELECT id, alg, private_key, created_at, signs_from, retire_at
+		FROM oauth_signing_keys ORDER BY signs_from, id`, nil,
 		func(r Rows) error {
 			var k store.SigningKey
-			err := r.Scan(&k.ID, &k.Alg, &k.PrivateKey, timeScan{&k.CreatedAt})
+			err := r.Scan(&k.ID, &k.Alg, &k.PrivateKey, timeScan{&k.CreatedAt}, timeScan{&k.SignsFrom}, nullTimeScan{&k.RetireAt})
 			out = append(out, k)
 			return err
 		})
 	return out, err
+}
+
+// LockKeyRotation locks the one row of oauth_key_rotation.
+func (t *Tx) LockKeyRotation(ctx context.Context) error {
+	var id int
+	err := t.c.QueryRow(ctx, `SELECT id FROM oauth_key_rotation WHERE id = 1`+t.lock(store.LockUpdate, "")).Scan(&id)
+	return t.err("lock key rotation", err)
+}
+
+// RetireSigningKey sets a key's retire_at.
+func (t *Tx) RetireSigningKey(ctx context.Context, id string, at time.Time) error {
+	return t.execOne(ctx, "retire signing key", `UPDATE oauth_signing_keys SET retire_at = $2 WHERE id = $1`, id, t.time(at))
+}
+
+// DeleteSigningKey deletes a signing key.
+func (t *Tx) DeleteSigningKey(ctx context.Context, id string) error {
+	return t.execOne(ctx, "delete signing key", `DELETE FROM oauth_signing_keys WHERE id = $1`, id)
 }
 
 // PurgeOAuth deletes expired requests, tokens and grants.

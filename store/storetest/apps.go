@@ -3,6 +3,8 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/idbridge/idbridge/store"
@@ -13,15 +15,17 @@ var appTests = []test{
 	{name: "app_refused_input", fn: testAppRefused},
 	{name: "oauth_code_single_use", fn: testAuthCodeSingleUse},
 	{name: "oauth_refresh_rotation", fn: testRefreshRotation},
+	{name: "oauth_refresh_reuse_grace", fn: testRefreshReuseGrace},
 	{name: "oauth_lifetimes", fn: testOAuthLifetimes},
 	{name: "oauth_app_org_restriction", fn: testAppOrgRestriction},
 	{name: "oauth_revoked_with_membership", fn: testGrantsEndWithMembership},
 	{name: "oauth_revoked_on_password_change", fn: testGrantsEndOnPassword},
+	{name: "oauth_revoked_on_email_change", fn: testGrantsEndOnEmailChange},
+	{name: "oauth_revoked_on_sso_switch", fn: testGrantsEndOnSSOSwitch},
 	{name: "oauth_revocation", fn: testOAuthRevocation},
-	{name: "oauth_signing_keys", fn: testSigningKeys},
 }
 
-var appSerialTests = []test{{name: "oauth_purge", fn: testPurgeOAuth}}
+var appSerialTests = []test{{name: "oauth_purge", fn: testPurgeOAuth}, {name: "oauth_signing_keys", fn: testSigningKeys}}
 
 var testLimits = store.OAuthLimits{Access: 10 * time.Minute, RefreshIdle: time.Hour, RefreshAbsolute: 5 * time.Hour}
 
@@ -132,7 +136,7 @@ func testAuthCodeSingleUse(e *env) {
 	e.wantIs(err, store.ErrCodeUsed, "a code used twice")
 	_, err = e.s.AccessGrant(e.ctx, g.AccessID)
 	e.wantIs(err, store.ErrTokenInvalid, "the access token of a code used twice")
-	_, err = e.s.RefreshGrant(e.ctx, g.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, g.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "the refresh token of a code used twice")
 	_, err = e.s.UseAuthCode(e.ctx, "code-unknown")
 	e.wantIs(err, store.ErrTokenInvalid, "an unknown code")
@@ -164,7 +168,7 @@ func testRefreshRotation(e *env) {
 	if g.AccountID != tn.Admin.Account.ID || g.OrgID != tn.ID || g.AppID != a.ID || len(g.Scopes) != 2 || g.AMR[0] != "pwd" {
 		e.Errorf("AccessGrant = %+v", g)
 	}
-	must(e.s.RefreshGrant(e.ctx, first.Refresh))(e)
+	must(e.s.RefreshGrant(e.ctx, first.Refresh, testLimits))(e)
 	second := must(e.s.RotateRefreshToken(e.ctx, first.Refresh, []string{"openid"}, testLimits))(e)
 	if second.Refresh == first.Refresh || second.Grant.ID != first.Grant.ID || len(second.Grant.Scopes) != 1 {
 		e.Errorf("rotation = %+v", second)
@@ -181,9 +185,9 @@ func testRefreshRotation(e *env) {
 	// RefreshGrant (the read before the rotation) detects a reuse too.
 	other := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
 	next := must(e.s.RotateRefreshToken(e.ctx, other.Refresh, nil, testLimits))(e)
-	_, err = e.s.RefreshGrant(e.ctx, other.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, other.Refresh, testLimits)
 	e.wantIs(err, store.ErrRefreshReused, "RefreshGrant of a used token")
-	_, err = e.s.RefreshGrant(e.ctx, next.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, next.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "the family after RefreshGrant saw a reuse")
 
 	// An access token is no refresh token, and the other way round.
@@ -210,6 +214,49 @@ func testRefreshRotation(e *env) {
 	}
 }
 
+// testRefreshReuseGrace: a refresh token used again within the grace gets
+// the same successor; after the grace, or once the successor was used, the
+// reuse revokes the family.
+func testRefreshReuseGrace(e *env) {
+	tn := e.tenant()
+	a := e.app()
+	lim := testLimits
+	lim.ReuseGrace = 5 * time.Second
+	first := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
+	second := must(e.s.RotateRefreshToken(e.ctx, first.Refresh, nil, lim))(e)
+	e.clock.Advance(4 * time.Second)
+	must(e.s.RefreshGrant(e.ctx, first.Refresh, lim))(e)
+	retry := must(e.s.RotateRefreshToken(e.ctx, first.Refresh, nil, lim))(e)
+	if retry.Refresh != second.Refresh || retry.Grant.ID != second.Grant.ID {
+		e.Errorf("retry within the grace: refresh %q, want the same successor %q", retry.Refresh, second.Refresh)
+	}
+	must(e.s.AccessGrant(e.ctx, retry.AccessID))(e)
+	// The successor is used: the old token is no retry any more.
+	third := must(e.s.RotateRefreshToken(e.ctx, second.Refresh, nil, lim))(e)
+	_, err := e.s.RotateRefreshToken(e.ctx, first.Refresh, nil, lim)
+	e.wantIs(err, store.ErrRefreshReused, "the first token after its successor was used")
+	_, err = e.s.RefreshGrant(e.ctx, third.Refresh, lim)
+	e.wantIs(err, store.ErrTokenInvalid, "the family after a reuse")
+
+	// After the grace, the same retry revokes the family.
+	late := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
+	next := must(e.s.RotateRefreshToken(e.ctx, late.Refresh, nil, lim))(e)
+	e.clock.Advance(lim.ReuseGrace)
+	_, err = e.s.RefreshGrant(e.ctx, late.Refresh, lim)
+	e.wantIs(err, store.ErrRefreshReused, "RefreshGrant of a token used 5 s ago")
+	_, err = e.s.RotateRefreshToken(e.ctx, next.Refresh, nil, lim)
+	e.wantIs(err, store.ErrTokenInvalid, "the family after a late reuse")
+
+	// Two concurrent rotations within the grace both get the one successor.
+	racer := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
+	var outs [2]store.Issued
+	errs := race(func() (err error) { outs[0], err = e.s.RotateRefreshToken(e.ctx, racer.Refresh, nil, lim); return err },
+		func() (err error) { outs[1], err = e.s.RotateRefreshToken(e.ctx, racer.Refresh, nil, lim); return err })
+	if errs[0] != nil || errs[1] != nil || outs[0].Refresh != outs[1].Refresh {
+		e.Errorf("concurrent rotations within the grace = %v, want both the same successor", errs)
+	}
+}
+
 func testOAuthLifetimes(e *env) {
 	tn := e.tenant()
 	a := e.app()
@@ -229,7 +276,7 @@ func testOAuthLifetimes(e *env) {
 
 	idle := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
 	e.clock.Advance(testLimits.RefreshIdle)
-	_, err = e.s.RefreshGrant(e.ctx, idle.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, idle.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "RefreshGrant of an idle refresh token")
 	_, err = e.s.RotateRefreshToken(e.ctx, idle.Refresh, nil, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "an idle refresh token")
@@ -241,7 +288,7 @@ func testPurgeOAuth(e *env) {
 	a := e.app()
 	old := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
 	_, code := e.authCode(a)
-	e.clock.Advance(testLimits.RefreshAbsolute)
+	e.clock.Advance(testLimits.RefreshAbsolute + time.Second) // past the grant's end (the purge takes what ended before now)
 	live := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
 	if n := must(e.s.PurgeOAuth(e.ctx))(e); n < 4 { // the request, the grant and its two tokens
 		e.Errorf("PurgeOAuth = %d, want at least 4", n)
@@ -251,7 +298,7 @@ func testPurgeOAuth(e *env) {
 	}
 	_, err := e.s.UseAuthCode(e.ctx, code)
 	e.wantIs(err, store.ErrTokenInvalid, "a purged code")
-	must(e.s.RefreshGrant(e.ctx, live.Refresh))(e)
+	must(e.s.RefreshGrant(e.ctx, live.Refresh, testLimits))(e)
 }
 
 func testAppOrgRestriction(e *env) {
@@ -266,14 +313,20 @@ func testAppOrgRestriction(e *env) {
 	e.grant(a, tn.ID, tn.Admin.Account.ID, true)
 }
 
-func testGrantsEndWithMembership(e *env) {
-	tn := e.tenant()
-	second := e.tenantIn(tn.CompanyID)
-	a := e.app()
-	m := e.member(tn.ID)
+// twoOrgGrants makes a person a member of two orgs of one company and
+// signs them in to an app in each.
+func (e *env) twoOrgGrants() (tn, second tenant, a store.App, m store.Member, here, there store.Issued) {
+	e.Helper()
+	tn = e.tenant()
+	second = e.tenantIn(tn.CompanyID)
+	a = e.app()
+	m = e.member(tn.ID)
 	e.member(second.ID, withEmail(m.Account.Email))
-	here := e.grant(a, tn.ID, m.Account.ID, true)
-	there := e.grant(a, second.ID, m.Account.ID, true)
+	return tn, second, a, m, e.grant(a, tn.ID, m.Account.ID, true), e.grant(a, second.ID, m.Account.ID, true)
+}
+
+func testGrantsEndWithMembership(e *env) {
+	tn, second, a, m, here, there := e.twoOrgGrants()
 
 	must(e.s.UpdateMember(e.ctx, tn.Actor, tn.ID, m.Account.ID, store.MemberUpdate{MembershipChange: store.MembershipChange{Disabled: new(true)}}))(e)
 	_, err := e.s.RotateRefreshToken(e.ctx, here.Refresh, nil, testLimits)
@@ -299,10 +352,53 @@ func testGrantsEndOnPassword(e *env) {
 	g := e.grant(a, tn.ID, m.Account.ID, true)
 	newPW := password()
 	e.ok(e.s.ChangePassword(e.ctx, m.Account.ID, nil, pw, newPW, newPW), "ChangePassword")
-	_, err := e.s.RefreshGrant(e.ctx, g.Refresh)
+	_, err := e.s.RefreshGrant(e.ctx, g.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "a refresh token after a password change")
 	_, err = e.s.AccessGrant(e.ctx, g.AccessID)
 	e.wantIs(err, store.ErrTokenInvalid, "an access token after a password change")
+}
+
+// testGrantsEndOnEmailChange: the tokens of every org of a person go with
+// the email change, another person's stay.
+func testGrantsEndOnEmailChange(e *env) {
+	tn, _, a, m, here, there := e.twoOrgGrants()
+	bystander := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
+	must(e.s.ChangeEmail(e.ctx, tn.Actor, tn.ID, m.Account.ID, email("moved")))(e)
+	for what, g := range map[string]store.Issued{"the changing org's": here, "another org's": there} {
+		_, err := e.s.RefreshGrant(e.ctx, g.Refresh, testLimits)
+		e.wantIs(err, store.ErrTokenInvalid, what+" refresh token after an email change")
+		_, err = e.s.AccessGrant(e.ctx, g.AccessID)
+		e.wantIs(err, store.ErrTokenInvalid, what+" access token after an email change")
+	}
+	must(e.s.RefreshGrant(e.ctx, bystander.Refresh, testLimits))(e)
+}
+
+// testGrantsEndOnSSOSwitch: switching SSO on or off revokes the tokens of
+// every member of that org, and only that org's.
+func testGrantsEndOnSSOSwitch(e *env) {
+	tn, other := e.tenant(), e.tenant()
+	a := e.app()
+	m := e.member(tn.ID)
+	c := e.connection(tn, true)
+	for _, step := range []struct {
+		what string
+		do   func() error
+	}{
+		{"on", func() error { _, err := e.s.EnableSSO(e.ctx, tn.Actor, tn.ID, c.ID); return err }},
+		{"off", func() error { _, err := e.s.DisableSSO(e.ctx, tn.Actor, tn.ID); return err }},
+	} {
+		admin := e.grant(a, tn.ID, tn.Admin.Account.ID, true)
+		member := e.grant(a, tn.ID, m.Account.ID, true)
+		elsewhere := e.grant(a, other.ID, other.Admin.Account.ID, true)
+		e.ok(step.do(), "SSO "+step.what)
+		for _, g := range []store.Issued{admin, member} {
+			_, err := e.s.RefreshGrant(e.ctx, g.Refresh, testLimits)
+			e.wantIs(err, store.ErrTokenInvalid, "a member's refresh token after SSO "+step.what)
+			_, err = e.s.AccessGrant(e.ctx, g.AccessID)
+			e.wantIs(err, store.ErrTokenInvalid, "a member's access token after SSO "+step.what)
+		}
+		must(e.s.RefreshGrant(e.ctx, elsewhere.Refresh, testLimits))(e)
+	}
 }
 
 func testOAuthRevocation(e *env) {
@@ -313,14 +409,14 @@ func testOAuthRevocation(e *env) {
 	e.ok(e.s.RevokeAccessToken(e.ctx, b.ID, g.AccessID), "RevokeAccessToken by another app")
 	e.ok(e.s.RevokeRefreshToken(e.ctx, b.ID, g.Refresh), "RevokeRefreshToken by another app")
 	must(e.s.AccessGrant(e.ctx, g.AccessID))(e)
-	must(e.s.RefreshGrant(e.ctx, g.Refresh))(e)
+	must(e.s.RefreshGrant(e.ctx, g.Refresh, testLimits))(e)
 
 	e.ok(e.s.RevokeAccessToken(e.ctx, a.ID, g.AccessID), "RevokeAccessToken")
 	_, err := e.s.AccessGrant(e.ctx, g.AccessID)
 	e.wantIs(err, store.ErrTokenInvalid, "a revoked access token")
-	must(e.s.RefreshGrant(e.ctx, g.Refresh))(e)
+	must(e.s.RefreshGrant(e.ctx, g.Refresh, testLimits))(e)
 	e.ok(e.s.RevokeRefreshToken(e.ctx, a.ID, g.Refresh), "RevokeRefreshToken")
-	_, err = e.s.RefreshGrant(e.ctx, g.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, g.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "a revoked refresh token")
 	e.ok(e.s.RevokeRefreshToken(e.ctx, a.ID, "unknown"), "revoking an unknown token")
 
@@ -335,21 +431,88 @@ func testOAuthRevocation(e *env) {
 	// Deleting the app ends its grants.
 	live := e.grant(b, tn.ID, tn.Admin.Account.ID, true)
 	e.ok(e.s.DeleteApp(e.ctx, support, b.ID), "DeleteApp")
-	_, err = e.s.RefreshGrant(e.ctx, live.Refresh)
+	_, err = e.s.RefreshGrant(e.ctx, live.Refresh, testLimits)
 	e.wantIs(err, store.ErrTokenInvalid, "a deleted app's refresh token")
 }
 
+// testSigningKeys runs alone: the keys are service-wide. The first
+// rotation makes a key that signs and a next one published a period ahead;
+// at the next key's time the old one is retired, kept Keep longer, then
+// deleted; two replicas rotating at once rotate once.
 func testSigningKeys(e *env) {
-	id := "k-" + rnd()
-	e.wantInvalid(e.s.AddSigningKey(e.ctx, store.SigningKey{ID: id}), "a key without its parts")
-	e.ok(e.s.AddSigningKey(e.ctx, store.SigningKey{ID: id, Alg: "RS256", PrivateKey: "sealed"}), "AddSigningKey")
-	for _, k := range must(e.s.SigningKeys(e.ctx))(e) {
-		if k.ID == id {
-			if k.Alg != "RS256" || k.PrivateKey != "sealed" || !e.clockEqual(k.CreatedAt) {
-				e.Errorf("key = %+v", k)
-			}
-			return
-		}
+	pol := store.KeyPolicy{Period: 30 * 24 * time.Hour, Ahead: 24 * time.Hour, Keep: 20 * time.Minute}
+	n := 0
+	newKey := func() (store.SigningKey, error) {
+		n++
+		return store.SigningKey{ID: fmt.Sprintf("k%d-%s", n, rnd()), Alg: "RS256", PrivateKey: "sealed"}, nil
 	}
-	e.Errorf("SigningKeys misses %s", id)
+	rotate := func(want bool) []store.SigningKey {
+		e.Helper()
+		if changed := must(e.s.RotateSigningKeys(e.ctx, pol, newKey))(e); changed != want {
+			e.Errorf("RotateSigningKeys changed = %v, want %v", changed, want)
+		}
+		ks := must(e.s.SigningKeys(e.ctx))(e)
+		if store.SigningKeysDue(ks, e.clock.Now(), pol) {
+			e.Errorf("keys still due after a rotation: %+v", ks)
+		}
+		return ks
+	}
+	signer := func(ks []store.SigningKey) string {
+		for _, k := range ks {
+			if k.Signs(ks, e.clock.Now()) {
+				return k.ID
+			}
+		}
+		return ""
+	}
+	_, err := e.s.RotateSigningKeys(e.ctx, pol, func() (store.SigningKey, error) { return store.SigningKey{ID: "x"}, nil })
+	e.wantIs(err, store.ErrInvalid, "a key without its parts")
+
+	ks := rotate(true)
+	if len(ks) != 2 || ks[0].PrivateKey != "sealed" || !e.clockEqual(ks[0].SignsFrom) || !ks[1].SignsFrom.Equal(ks[0].SignsFrom.Add(pol.Period)) {
+		e.Fatalf("first rotation: %+v, want a key signing now and the next one a period ahead", ks)
+	}
+	first, next := ks[0].ID, ks[1].ID
+	if signer(ks) != first {
+		e.Errorf("signer = %s, want %s", signer(ks), first)
+	}
+	rotate(false) // nothing due
+
+	e.clock.Advance(pol.Period)
+	// Two replicas at once: one rotates, the other finds nothing to do. The
+	// first to make a key waits a moment for the other to get there too,
+	// which only a missing lock allows (the wait bounds no assertion).
+	var mu sync.Mutex
+	calls, second := 0, make(chan struct{})
+	slowKey := func() (store.SigningKey, error) {
+		mu.Lock()
+		calls++
+		if calls == 2 {
+			close(second)
+		}
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			select {
+			case <-second:
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+		return newKey()
+	}
+	var changed [2]bool
+	errs := race(func() (err error) { changed[0], err = e.s.RotateSigningKeys(e.ctx, pol, slowKey); return err },
+		func() (err error) { changed[1], err = e.s.RotateSigningKeys(e.ctx, pol, slowKey); return err })
+	if errs[0] != nil || errs[1] != nil || changed[0] == changed[1] {
+		e.Errorf("concurrent rotations = %v %v, want one rotation", errs, changed)
+	}
+	ks = rotate(false)
+	if len(ks) != 3 || ks[0].ID != first || ks[0].RetireAt == nil || signer(ks) != next {
+		e.Fatalf("after a period: %+v, want the first retired (still published), the next signing and a new next", ks)
+	}
+	e.clock.Advance(pol.Keep)
+	ks = rotate(true)
+	if len(ks) != 2 || ks[0].ID != next || signer(ks) != next {
+		e.Errorf("after keep: %+v, want the retired key gone", ks)
+	}
 }
