@@ -109,9 +109,8 @@ func (w *Web) consoleRoutes(r chi.Router) {
 		rw.Header().Set("Cache-Control", "no-cache")
 		_, _ = rw.Write(consoleJS)
 	})
-	r.Get("/", w.requireConsole(func(rw http.ResponseWriter, r *http.Request, _ store.Session) {
-		http.Redirect(rw, r, "/admin/users", http.StatusSeeOther)
-	}))
+	r.Get("/", w.requireSession(w.consoleHome))
+	r.Post("/switch", w.requireSession(w.consoleSwitch))
 	r.Get("/users", w.requireConsole(w.consoleUsers))
 	r.Get("/users/new", w.requireConsole(w.consoleNewUser))
 	r.Post("/users/new", w.requireConsole(w.consoleAddUser))
@@ -169,6 +168,9 @@ func (w *Web) renderConsole(rw http.ResponseWriter, r *http.Request, code int, n
 	}
 	if _, n, err := w.st.ListMembers(r.Context(), s.OrgID, store.MemberQuery{Limit: 1}); err == nil {
 		c.Users = n
+	}
+	if g, err := w.switchGroups(r, s); err == nil {
+		p.Switch = g
 	}
 	if c.Self == "" {
 		c.Self = r.URL.RequestURI()

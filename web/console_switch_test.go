@@ -1,0 +1,126 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/idbridge/idbridge/store"
+	"github.com/idbridge/idbridge/web"
+)
+
+// switchEnv: Ada administers Acme Hotels and Globex (Acme S.p.A.) and
+// Initech (another company, SSO on); she is a plain user of Umbrella.
+type switchEnv struct {
+	*env
+	f                 fixture
+	initech, umbrella store.Org
+}
+
+func newSwitchEnv(t *testing.T) switchEnv {
+	e := newEnv(t, web.Options{})
+	f := e.seed()
+	sup := store.SupportActor("test")
+	_, err := e.st.CreateMember(e.ctx, sup, f.other.ID, store.NewMember{Email: "ada@acme.example", UserType: store.UserTypeSystemAdmin})
+	e.must(err)
+	co, err := e.st.CreateCompany(e.ctx, sup, "Initech Corp")
+	e.must(err)
+	ini, err := e.st.CreateOrg(e.ctx, sup, store.NewOrg{CompanyID: co.ID, Name: "Initech", Domains: []string{"initech.example"}})
+	e.must(err)
+	_, err = e.st.CreateMember(e.ctx, sup, ini.ID, store.NewMember{Email: "ada@acme.example", UserType: store.UserTypeSystemAdmin})
+	e.must(err)
+	e.enableSSO(ini)
+	umb, err := e.st.CreateOrg(e.ctx, sup, store.NewOrg{CompanyID: co.ID, Name: "Umbrella"})
+	e.must(err)
+	_, err = e.st.CreateMember(e.ctx, sup, umb.ID, store.NewMember{Email: "ada@acme.example"})
+	e.must(err)
+	return switchEnv{env: e, f: f, initech: ini, umbrella: umb}
+}
+
+func TestOrgSwitcher(t *testing.T) {
+	s := newSwitchEnv(t)
+	f := s.f
+	ada := s.browser()
+	ada.mustSignIn("ada@acme.example", f.password)
+	// /admin: the switcher, by company.
+	r := ada.get("/admin")
+	page := text(r.body)
+	if r.code != http.StatusOK || !strings.Contains(page, "Your organizations") || !strings.Contains(page, "Acme S.p.A.") ||
+		!strings.Contains(page, "Initech Corp") || !strings.Contains(r.body, `data-org="`+f.other.ID+`"`) ||
+		!strings.Contains(r.body, `data-org="`+s.initech.ID+`"`) || strings.Contains(r.body, s.umbrella.ID) {
+		t.Fatalf("/admin = %d, want the switcher with Globex and Initech by company:\n%s", r.code, page)
+	}
+	if i, j := strings.Index(page, "Acme S.p.A."), strings.Index(page, "Initech Corp"); i > j {
+		t.Errorf("companies not by name:\n%s", page)
+	}
+	// ... and in the console's header.
+	if r = ada.get("/admin/users"); !strings.Contains(r.body, `action="/admin/switch"`) || !strings.Contains(r.body, `<optgroup label="Initech Corp">`) {
+		t.Fatalf("the console's header has no switcher:\n%s", r.body)
+	}
+	// Refused: an org where Ada is a plain user, an unknown org, a cross-site form.
+	for _, org := range []string{s.umbrella.ID, "org_nope", ""} {
+		if r := ada.post("/admin/switch", url.Values{"org": {org}}); r.code != http.StatusNotFound {
+			t.Errorf("switch to %q = %d, want 404", org, r.code)
+		}
+	}
+	if r := ada.post("/admin/switch", url.Values{"org": {f.other.ID}}, "Sec-Fetch-Site", "cross-site"); r.code != http.StatusForbidden {
+		t.Errorf("a cross-site switch = %d, want 403", r.code)
+	}
+	// An SSO org: its IdP, never a session from the password.
+	r = ada.post("/admin/switch", url.Values{"org": {s.initech.ID}})
+	if r.code != http.StatusFound || !strings.HasPrefix(r.loc, "/fake-idp/authorize") {
+		t.Fatalf("switch to the SSO org = %d %q, want its IdP", r.code, r.loc)
+	}
+	if r := ada.get("/admin/users"); !strings.Contains(text(r.body), "Acme Hotels") {
+		t.Fatalf("starting the SSO switch signed Ada out of Acme Hotels")
+	}
+	// An org without SSO after a password sign-in: a new session for it.
+	if r = ada.post("/admin/switch", url.Values{"org": {f.other.ID}}); r.code != http.StatusSeeOther || r.loc != "/admin/users" {
+		t.Fatalf("switch to Globex = %d %q %s", r.code, r.loc, text(r.body))
+	}
+	r = ada.get("/admin/users")
+	if page = text(r.body); r.code != http.StatusOK || !strings.Contains(page, "Globex") || !strings.Contains(page, "gus@globex.example") || strings.Contains(page, "bob@acme.example") {
+		t.Fatalf("after the switch the console is not Globex's:\n%s", page)
+	}
+	if r := ada.get("/admin/users/" + f.user.Account.ID); r.code != http.StatusNotFound {
+		t.Errorf("Acme's user after the switch = %d, want 404", r.code)
+	}
+	if r := ada.api(http.MethodGet, "/api/orgs/"+f.org.ID+"/users", nil, nil); r.code != http.StatusNotFound && r.code != http.StatusForbidden {
+		t.Errorf("Acme's API after the switch = %d, want 404", r.code)
+	}
+}
+
+// TestOrgSwitcherAfterSSO: a session of an SSO sign-in does not open an
+// org without SSO: its sign-in page, the email filled in.
+func TestOrgSwitcherAfterSSO(t *testing.T) {
+	s := newSwitchEnv(t)
+	// Zoe, of Initech's domain, administers Initech and Acme Hotels.
+	for _, org := range []string{s.initech.ID, s.f.org.ID} {
+		_, err := s.st.CreateMember(s.ctx, store.SupportActor("test"), org, store.NewMember{Email: "zoe@initech.example", UserType: store.UserTypeSystemAdmin})
+		s.must(err)
+	}
+	ada := s.browser()
+	r := ada.post("/admin/switch", url.Values{"org": {s.initech.ID}})
+	if r.code != http.StatusSeeOther || !strings.HasPrefix(r.loc, "/login") {
+		t.Fatalf("signed-out switch = %d %q, want /login", r.code, r.loc)
+	}
+	start := ada.post("/login", url.Values{"identifier": {"initech.example"}})
+	if r = ada.idpReturn(start.loc, id("00u-zoe", "zoe@initech.example", true)); r.code != http.StatusSeeOther {
+		t.Fatalf("SSO sign-in to Initech = %d %q %s", r.code, r.loc, text(r.body))
+	}
+	if r = ada.get("/admin/users"); r.code != http.StatusOK || !strings.Contains(text(r.body), "Initech") {
+		t.Fatalf("Zoe is not in Initech's console: %d %s", r.code, text(r.body))
+	}
+	r = ada.post("/admin/switch", url.Values{"org": {s.f.org.ID}})
+	want := "/login?" + url.Values{"org_hint": {s.f.org.ID}, "login_hint": {"zoe@initech.example"}, "return_to": {"/admin/users"}}.Encode()
+	if r.code != http.StatusSeeOther || r.loc != want {
+		t.Fatalf("switch after SSO = %d %q, want %q", r.code, r.loc, want)
+	}
+	if r = ada.get(r.loc); r.code != http.StatusOK || !strings.Contains(r.body, `value="zoe@initech.example"`) || !strings.Contains(text(r.body), "Acme Hotels") {
+		t.Fatalf("the sign-in page = %d, want Acme's password form with Zoe's email:\n%s", r.code, text(r.body))
+	}
+	if r = ada.get("/admin/users"); !strings.Contains(text(r.body), "Initech") {
+		t.Errorf("the refused switch ended the Initech session")
+	}
+}
