@@ -124,6 +124,7 @@ func (w *Web) consoleRoutes(r chi.Router) {
 	r.Post("/users/{id}/remove", w.requireConsole(w.consoleRemove))
 	r.Get("/settings", w.requireConsole(w.consoleSettings))
 	r.Post("/settings", w.requireConsole(w.consoleSaveSettings))
+	r.Post("/settings/test", w.requireConsole(w.consoleTestMessage))
 	w.consoleSSORoutes(r)
 	w.consoleDiagRoutes(r)
 }
@@ -645,8 +646,13 @@ func (w *Web) consoleSettings(rw http.ResponseWriter, r *http.Request, s store.S
 		return
 	}
 	c := console{Org: org}
-	if r.URL.Query().Get("done") == "sender" {
+	switch r.URL.Query().Get("done") {
+	case "sender":
 		c.Notice = tr(langOf(r), "The email sender is saved.")
+	case "test":
+		if m, err := w.st.GetMember(r.Context(), s.OrgID, s.AccountID); err == nil {
+			c.Notice = tr(langOf(r), "A test message is on its way to %s. If it does not arrive in a few minutes, check the sender's address and its domain's mail settings.", m.Account.Email)
+		}
 	}
 	w.renderConsole(rw, r, http.StatusOK, "admin_settings", "settings", "Settings", c)
 }
@@ -666,6 +672,16 @@ func (w *Web) consoleSaveSettings(rw http.ResponseWriter, r *http.Request, s sto
 		return
 	}
 	http.Redirect(rw, r, "/admin/settings?done=sender", http.StatusSeeOther)
+}
+
+// consoleTestMessage sends the signed-in admin a test email from the org's
+// sender (through the outbox, like every notification).
+func (w *Web) consoleTestMessage(rw http.ResponseWriter, r *http.Request, s store.Session) {
+	if _, err := w.st.SendTestMessage(r.Context(), actorOf(r), s.OrgID); err != nil {
+		w.consoleFail(rw, r, err)
+		return
+	}
+	http.Redirect(rw, r, "/admin/settings?done=test", http.StatusSeeOther)
 }
 
 // fieldForm is one field of the details with its list and save button.

@@ -124,3 +124,40 @@ func TestOrgSwitcherAfterSSO(t *testing.T) {
 		t.Errorf("the refused switch ended the Initech session")
 	}
 }
+
+// TestConsoleTestMessage: "Send me a test message" puts a message to the
+// admin from the org's custom sender in the outbox, and says so.
+func TestConsoleTestMessage(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		u := newUsersEnv(t, e)
+		if r := u.admin.get("/admin/settings"); !strings.Contains(r.body, `action="/admin/settings/test"`) {
+			t.Fatalf("settings has no test message button:\n%s", text(r.body))
+		}
+		if r := u.admin.post("/admin/settings", url.Values{"senderName": {"Acme HR"}, "senderEmail": {"hr@acme.example"}}); r.code != http.StatusSeeOther {
+			t.Fatalf("save sender = %d", r.code)
+		}
+		if r := u.admin.post("/admin/settings/test", nil, "Sec-Fetch-Site", "cross-site"); r.code != http.StatusForbidden {
+			t.Errorf("a cross-site test message = %d, want 403", r.code)
+		}
+		bob := e.browser()
+		bob.mustSignIn("bob@acme.example", u.f.password)
+		if r := bob.post("/admin/settings/test", nil); r.code != http.StatusSeeOther || r.loc != "/account" {
+			t.Errorf("a plain user's test message = %d %q, want their account page", r.code, r.loc)
+		}
+		r := u.admin.post("/admin/settings/test", nil)
+		if r.code != http.StatusSeeOther || r.loc != "/admin/settings?done=test" {
+			t.Fatalf("test message = %d %q %s", r.code, r.loc, text(r.body))
+		}
+		ms, err := e.st.ListOutbox(e.ctx, "ada@acme.example")
+		e.must(err)
+		if len(ms) != 1 || ms[0].Kind != "test" || ms[0].FromName != "Acme HR" || ms[0].FromEmail != "hr@acme.example" {
+			t.Fatalf("outbox to Ada = %+v, want one test message from Acme HR", ms)
+		}
+		if bs, _ := e.st.ListOutbox(e.ctx, "bob@acme.example"); len(bs) != 0 {
+			t.Errorf("Bob's refused request wrote %d messages", len(bs))
+		}
+		if r = u.admin.get(r.loc); !strings.Contains(text(r.body), "A test message is on its way to ada@acme.example.") {
+			t.Errorf("no confirmation:\n%s", text(r.body))
+		}
+	})
+}

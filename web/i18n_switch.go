@@ -9,6 +9,10 @@ func init() {
 }
 
 var italianSwitch = map[string]string{
+	"Test message":           "Messaggio di prova",
+	"Send me a test message": "Inviami un messaggio di prova",
+	"Send yourself an email from this sender to see how your users receive it. Save the sender first.":                                       "Invia a te stesso un'e-mail da questo mittente per vedere come la ricevono i tuoi utenti. Salva prima il mittente.",
+	"A test message is on its way to %s. If it does not arrive in a few minutes, check the sender's address and its domain's mail settings.": "Un messaggio di prova è in viaggio verso %s. Se non arriva entro pochi minuti, controlla l'indirizzo del mittente e le impostazioni di posta del suo dominio.",
 	"Switch":             "Cambia",
 	"Your organizations": "Le tue organizzazioni",
 	"current":            "attuale",
