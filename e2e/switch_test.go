@@ -52,3 +52,41 @@ func orgShown(t *testing.T, ctx context.Context) string {
 	must(t, err)
 	return org
 }
+
+// TestDownloadModal: with JavaScript, Download asks in a modal: the focus
+// goes into it and stays (Tab wraps), Escape closes it and gives the focus
+// back to Download.
+func TestDownloadModal(t *testing.T) {
+	e := newEnv(t)
+	admin := person(t, newBrowser(t))
+	signInWithPassword(t, admin, e.base, e.admin.Account.Email, adminPassword)
+	focused := func() string {
+		t.Helper()
+		id, err := chromedp.Run(admin, chromedp.Evaluate[string](`document.activeElement.id`))
+		must(t, err)
+		return id
+	}
+	do(t, admin, "Download", chromedp.Click(chromedp.CSS("#download")), chromedp.WaitVisible(chromedp.CSS("#download-yes")))
+	if page := textOf(t, admin, "Download 1 user as"); !strings.Contains(page, "Acme Hotels Users.xlsx") {
+		t.Fatalf("the modal:\n%s", page)
+	}
+	if loc := location(t, admin); loc != e.base+"/admin/users" {
+		t.Fatalf("Download left the list for %s", loc)
+	}
+	if id := focused(); id != "download-yes" {
+		t.Fatalf("focus on %q, want the modal's Download", id)
+	}
+	shoot(t, admin, "console-download.png")
+	do(t, admin, "Tab", chromedp.KeyEvent("\t"))
+	if id := focused(); id != "download-no" {
+		t.Fatalf("Tab went to %q, want Cancel", id)
+	}
+	do(t, admin, "Tab again", chromedp.KeyEvent("\t"))
+	if id := focused(); id != "download-yes" {
+		t.Fatalf("Tab left the modal for %q", id)
+	}
+	do(t, admin, "Escape", chromedp.KeyEvent("\x1b"), chromedp.WaitNotVisible(chromedp.CSS("#download-yes")))
+	if id := focused(); id != "download" {
+		t.Fatalf("after Escape the focus is on %q, want Download", id)
+	}
+}

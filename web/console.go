@@ -44,7 +44,10 @@ type console struct {
 	Cols                       []column
 	NextURL, FirstURL          string
 	ExportURL                  string
-	Filtered                   bool
+	// DownloadURL is the download's confirmation page (without JavaScript);
+	// Download its question.
+	DownloadURL, Download string
+	Filtered              bool
 
 	// The details, with a refusal next to its field.
 	User       userDetailsJSON
@@ -115,6 +118,7 @@ func (w *Web) consoleRoutes(r chi.Router) {
 	r.Get("/users/new", w.requireConsole(w.consoleNewUser))
 	r.Post("/users/new", w.requireConsole(w.consoleAddUser))
 	r.Get("/users/bulk", w.requireConsole(w.consoleBulkForm))
+	r.Get("/users/download", w.requireConsole(w.consoleDownload))
 	r.Post("/users/bulk", w.requireConsole(w.consoleBulk))
 	r.Get("/users/{id}", w.requireConsole(w.consoleUser))
 	r.Post("/users/{id}", w.requireConsole(w.consoleUpdateUser))
@@ -313,14 +317,60 @@ func (w *Web) consoleUsers(rw http.ResponseWriter, r *http.Request, s store.Sess
 	e := cleanList(v)
 	e.Del("cursor")
 	e.Del("limit")
-	c.ExportURL = "/api/orgs/" + url.PathEscape(s.OrgID) + "/users/export.xlsx"
-	if len(e) > 0 {
-		c.ExportURL += "?" + e.Encode()
-	}
+	c.ExportURL, c.DownloadURL = exportURLs(s.OrgID, e)
+	c.Download = downloadQuestion(lang, pg.Total, org.Name)
 	if n, ok := consoleNotices[notice]; ok {
 		c.Notice = tr(lang, n)
 	}
 	w.renderConsole(rw, r, http.StatusOK, "admin_users", "users", "Users", c)
+}
+
+// exportURLs are the .xlsx of the list with the search, filters and sort
+// q, and its confirmation page.
+func exportURLs(orgID string, q url.Values) (export, confirm string) {
+	export, confirm = "/api/orgs/"+url.PathEscape(orgID)+"/users/export.xlsx", "/admin/users/download"
+	if len(q) > 0 {
+		export += "?" + q.Encode()
+		confirm += "?" + q.Encode()
+	}
+	return export, confirm
+}
+
+// downloadQuestion asks to confirm the download of n users.
+func downloadQuestion(lang string, n int, org string) string {
+	name := org + " Users.xlsx"
+	if n == 1 {
+		return tr(lang, "Download 1 user as “%s”?", name)
+	}
+	return tr(lang, "Download %s users as “%s”?", number(lang, n), name)
+}
+
+// consoleDownload confirms the download of the list (the page without
+// JavaScript; console.js shows the same question in a modal).
+func (w *Web) consoleDownload(rw http.ResponseWriter, r *http.Request, s store.Session) {
+	v := r.URL.Query()
+	q, err := listQuery(v)
+	if err != nil {
+		w.consoleFail(rw, r, err)
+		return
+	}
+	q.Limit = 1
+	_, n, err := w.st.ListMembers(r.Context(), s.OrgID, q)
+	if err != nil {
+		w.consoleFail(rw, r, err)
+		return
+	}
+	org, err := w.st.GetOrg(r.Context(), s.OrgID)
+	if err != nil {
+		w.consoleFail(rw, r, err)
+		return
+	}
+	e := cleanList(v)
+	e.Del("cursor")
+	e.Del("limit")
+	c := console{Total: n, Back: listURL(e), Download: downloadQuestion(langOf(r), n, org.Name)}
+	c.ExportURL, _ = exportURLs(s.OrgID, e)
+	w.renderConsole(rw, r, http.StatusOK, "admin_download", "users", "Download", c)
 }
 
 // consoleNotices are the sentences a redirect back to the list shows.

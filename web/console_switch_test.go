@@ -161,3 +161,36 @@ func TestConsoleTestMessage(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleDownloadConfirmation: Download asks first, naming the count
+// and the file; the page works without JavaScript and keeps the filters.
+func TestConsoleDownloadConfirmation(t *testing.T) {
+	e := newEnv(t, web.Options{})
+	f := e.seed()
+	admin := e.browser()
+	admin.mustSignIn("ada@acme.example", f.password)
+	r := admin.get("/admin/users?q=acme&sort=email")
+	if !strings.Contains(r.body, `href="/admin/users/download?q=acme&amp;sort=email" id="download"`) ||
+		!strings.Contains(r.body, `<dialog id="download-dialog"`) || !strings.Contains(text(r.body), "Download 2 users as “Acme Hotels Users.xlsx”?") {
+		t.Fatalf("the list's Download does not ask first:\n%s", r.body)
+	}
+	r = admin.get("/admin/users/download?q=bob&sort=email")
+	if r.code != http.StatusOK || !strings.Contains(text(r.body), "Download 1 user as “Acme Hotels Users.xlsx”?") ||
+		!strings.Contains(r.body, `href="/api/orgs/`+f.org.ID+`/users/export.xlsx?q=bob&amp;sort=email" id="download-yes" download`) ||
+		!strings.Contains(r.body, `href="/admin/users?q=bob&amp;sort=email" id="download-no"`) {
+		t.Fatalf("confirmation page = %d:\n%s", r.code, r.body)
+	}
+	if r = admin.get("/admin/users/download?status=gone"); r.code != http.StatusBadRequest {
+		t.Errorf("a bad filter = %d, want 400", r.code)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.base+"/admin/users/download", nil)
+	req.Header.Set("Accept-Language", "it")
+	if r = admin.do(req); !strings.Contains(text(r.body), "Scaricare 2 utenti come “Acme Hotels Users.xlsx”?") {
+		t.Errorf("the Italian confirmation:\n%s", text(r.body))
+	}
+	bob := e.browser()
+	bob.mustSignIn("bob@acme.example", f.password)
+	if r = bob.get("/admin/users/download"); r.code != http.StatusSeeOther || r.loc != "/account" {
+		t.Errorf("a plain user's download page = %d %q", r.code, r.loc)
+	}
+}

@@ -9,6 +9,9 @@ func init() {
 }
 
 var italianSwitch = map[string]string{
+	"Download 1 user as “%s”?":   "Scaricare 1 utente come “%s”?",
+	"Download %s users as “%s”?": "Scaricare %s utenti come “%s”?",
+	"Every user the search and filters find, on all pages, with their status, access rights, groups and dates.": "Tutti gli utenti trovati dalla ricerca e dai filtri, su tutte le pagine, con stato, diritti di accesso, gruppi e date.",
 	"Test message":           "Messaggio di prova",
 	"Send me a test message": "Inviami un messaggio di prova",
 	"Send yourself an email from this sender to see how your users receive it. Save the sender first.":                                       "Invia a te stesso un'e-mail da questo mittente per vedere come la ricevono i tuoi utenti. Salva prima il mittente.",

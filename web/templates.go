@@ -73,7 +73,7 @@ type pages struct{ byName map[string]*template.Template }
 var pageNames = []string{"login", "password", "choose", "message", "forgot", "setpassword", "account", "logout", "ssotest", "locked", "username",
 	"admin_users", "admin_user", "admin_email", "admin_remove", "admin_new", "admin_added", "admin_bulk", "admin_settings", "admin_provisioning",
 	"admin_sso", "admin_sso_new", "admin_sso_guide", "admin_sso_enable", "admin_sso_disable", "admin_token_revoke",
-	"admin_scimlog", "admin_signins", "admin_orgs"}
+	"admin_scimlog", "admin_signins", "admin_orgs", "admin_download"}
 
 // funcs are the templates' helpers: t translates (and formats), label
 // names a status, user type, subscription or reports role, number and
