@@ -314,15 +314,21 @@ func (w *Web) consoleUsers(rw http.ResponseWriter, r *http.Request, s store.Sess
 		f.Del("cursor")
 		c.FirstURL = listURL(f)
 	}
-	e := cleanList(v)
-	e.Del("cursor")
-	e.Del("limit")
+	e := exportQuery(v)
 	c.ExportURL, c.DownloadURL = exportURLs(s.OrgID, e)
 	c.Download = downloadQuestion(lang, pg.Total, org.Name)
 	if n, ok := consoleNotices[notice]; ok {
 		c.Notice = tr(lang, n)
 	}
 	w.renderConsole(rw, r, http.StatusOK, "admin_users", "users", "Users", c)
+}
+
+// exportQuery is the list's search, filters and sort, without its paging.
+func exportQuery(v url.Values) url.Values {
+	e := cleanList(v)
+	e.Del("cursor")
+	e.Del("limit")
+	return e
 }
 
 // exportURLs are the .xlsx of the list with the search, filters and sort
@@ -365,9 +371,7 @@ func (w *Web) consoleDownload(rw http.ResponseWriter, r *http.Request, s store.S
 		w.consoleFail(rw, r, err)
 		return
 	}
-	e := cleanList(v)
-	e.Del("cursor")
-	e.Del("limit")
+	e := exportQuery(v)
 	c := console{Total: n, Back: listURL(e), Download: downloadQuestion(langOf(r), n, org.Name)}
 	c.ExportURL, _ = exportURLs(s.OrgID, e)
 	w.renderConsole(rw, r, http.StatusOK, "admin_download", "users", "Download", c)
