@@ -181,6 +181,16 @@ func (w *Web) renderConsole(rw http.ResponseWriter, r *http.Request, code int, n
 		c.Self = r.URL.RequestURI()
 	}
 	p.Error, p.Notice = c.Error, c.Notice
+	// The rules' refusals, from the store in English (i18n_rules.go).
+	for _, f := range []*string{&c.FieldError, &c.User.EmailReason, &c.User.InviteReason, &c.User.RemoveReason, &c.User.NameReason} {
+		*f = trRule(p.Lang, *f)
+	}
+	for i := range c.Refused {
+		c.Refused[i].Error = trRule(p.Lang, c.Refused[i].Error)
+	}
+	if c.Created != nil {
+		c.Created.InvitationReason = trRule(p.Lang, c.Created.InvitationReason)
+	}
 	p.Console = &c
 	w.render(rw, r, code, name, p)
 }

@@ -194,3 +194,29 @@ func TestConsoleDownloadConfirmation(t *testing.T) {
 		t.Errorf("a plain user's download page = %d %q", r.code, r.loc)
 	}
 }
+
+// TestRuleRefusalsInItalian: a rule's refusal on an Italian page is in
+// Italian, with its arguments; the same on an English page and in the API
+// stays English.
+func TestRuleRefusalsInItalian(t *testing.T) {
+	e := newEnv(t, web.Options{})
+	f := e.seed()
+	admin := e.browser()
+	admin.mustSignIn("ada@acme.example", f.password)
+	path := "/admin/users/" + f.user.Account.ID
+	form := url.Values{"field": {"reportsRole"}, "value": {"viewer"}}
+	r := admin.post(path, form, "Accept-Language", "it")
+	if r.code != http.StatusConflict || !strings.Contains(r.body, "Il ruolo report viewer richiede una sottoscrizione professional o supervision") {
+		t.Fatalf("the Italian refusal = %d:\n%s", r.code, text(r.body))
+	}
+	if r = admin.post(path, form); !strings.Contains(r.body, "The reports role viewer needs a professional or supervision subscription") {
+		t.Errorf("the English refusal:\n%s", text(r.body))
+	}
+	// The Italian sign-in page: rule 11 with the org's name.
+	e.enableSSO(f.org)
+	b := e.browser()
+	r = b.post("/login/password", url.Values{"email": {"bob@acme.example"}, "password": {f.password}, "org": {""}}, "Accept-Language", "it")
+	if !strings.Contains(text(r.body), "Acme Hotels accede tramite SSO: inserisci il dominio della tua azienda") {
+		t.Errorf("rule 11 on the Italian sign-in page = %d:\n%s", r.code, text(r.body))
+	}
+}

@@ -107,7 +107,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, code int, name str
 		p.Lang = langOf(r)
 	}
 	// The handlers write English; the catalogue has the fixed sentences.
-	p.Title, p.Error, p.Notice, p.LinkText = tr(p.Lang, p.Title), tr(p.Lang, p.Error), tr(p.Lang, p.Notice), tr(p.Lang, p.LinkText)
+	p.Title, p.Error, p.Notice, p.LinkText = tr(p.Lang, p.Title), trRule(p.Lang, tr(p.Lang, p.Error)), tr(p.Lang, p.Notice), tr(p.Lang, p.LinkText)
 	if p.Self == "" {
 		p.Self = r.URL.RequestURI()
 		if r.Method != http.MethodGet {
