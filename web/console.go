@@ -44,7 +44,10 @@ type console struct {
 	Cols                       []column
 	NextURL, FirstURL          string
 	ExportURL                  string
-	Filtered                   bool
+	// DownloadURL is the download's confirmation page (without JavaScript);
+	// Download its question.
+	DownloadURL, Download string
+	Filtered              bool
 
 	// The details, with a refusal next to its field.
 	User       userDetailsJSON
@@ -109,13 +112,13 @@ func (w *Web) consoleRoutes(r chi.Router) {
 		rw.Header().Set("Cache-Control", "no-cache")
 		_, _ = rw.Write(consoleJS)
 	})
-	r.Get("/", w.requireConsole(func(rw http.ResponseWriter, r *http.Request, _ store.Session) {
-		http.Redirect(rw, r, "/admin/users", http.StatusSeeOther)
-	}))
+	r.Get("/", w.requireSession(w.consoleHome))
+	r.Post("/switch", w.requireSession(w.consoleSwitch))
 	r.Get("/users", w.requireConsole(w.consoleUsers))
 	r.Get("/users/new", w.requireConsole(w.consoleNewUser))
 	r.Post("/users/new", w.requireConsole(w.consoleAddUser))
 	r.Get("/users/bulk", w.requireConsole(w.consoleBulkForm))
+	r.Get("/users/download", w.requireConsole(w.consoleDownload))
 	r.Post("/users/bulk", w.requireConsole(w.consoleBulk))
 	r.Get("/users/{id}", w.requireConsole(w.consoleUser))
 	r.Post("/users/{id}", w.requireConsole(w.consoleUpdateUser))
@@ -125,6 +128,7 @@ func (w *Web) consoleRoutes(r chi.Router) {
 	r.Post("/users/{id}/remove", w.requireConsole(w.consoleRemove))
 	r.Get("/settings", w.requireConsole(w.consoleSettings))
 	r.Post("/settings", w.requireConsole(w.consoleSaveSettings))
+	r.Post("/settings/test", w.requireConsole(w.consoleTestMessage))
 	w.consoleSSORoutes(r)
 	w.consoleDiagRoutes(r)
 }
@@ -170,10 +174,23 @@ func (w *Web) renderConsole(rw http.ResponseWriter, r *http.Request, code int, n
 	if _, n, err := w.st.ListMembers(r.Context(), s.OrgID, store.MemberQuery{Limit: 1}); err == nil {
 		c.Users = n
 	}
+	if g, err := w.switchGroups(r, s); err == nil {
+		p.Switch = g
+	}
 	if c.Self == "" {
 		c.Self = r.URL.RequestURI()
 	}
 	p.Error, p.Notice = c.Error, c.Notice
+	// The rules' refusals, from the store in English (i18n_rules.go).
+	for _, f := range []*string{&c.FieldError, &c.User.EmailReason, &c.User.InviteReason, &c.User.RemoveReason, &c.User.NameReason} {
+		*f = trRule(p.Lang, *f)
+	}
+	for i := range c.Refused {
+		c.Refused[i].Error = trRule(p.Lang, c.Refused[i].Error)
+	}
+	if c.Created != nil {
+		c.Created.InvitationReason = trRule(p.Lang, c.Created.InvitationReason)
+	}
 	p.Console = &c
 	w.render(rw, r, code, name, p)
 }
@@ -307,17 +324,67 @@ func (w *Web) consoleUsers(rw http.ResponseWriter, r *http.Request, s store.Sess
 		f.Del("cursor")
 		c.FirstURL = listURL(f)
 	}
-	e := cleanList(v)
-	e.Del("cursor")
-	e.Del("limit")
-	c.ExportURL = "/api/orgs/" + url.PathEscape(s.OrgID) + "/users/export.xlsx"
-	if len(e) > 0 {
-		c.ExportURL += "?" + e.Encode()
-	}
+	e := exportQuery(v)
+	c.ExportURL, c.DownloadURL = exportURLs(s.OrgID, e)
+	c.Download = downloadQuestion(lang, pg.Total, org.Name)
 	if n, ok := consoleNotices[notice]; ok {
 		c.Notice = tr(lang, n)
 	}
 	w.renderConsole(rw, r, http.StatusOK, "admin_users", "users", "Users", c)
+}
+
+// exportQuery is the list's search, filters and sort, without its paging.
+func exportQuery(v url.Values) url.Values {
+	e := cleanList(v)
+	e.Del("cursor")
+	e.Del("limit")
+	return e
+}
+
+// exportURLs are the .xlsx of the list with the search, filters and sort
+// q, and its confirmation page.
+func exportURLs(orgID string, q url.Values) (export, confirm string) {
+	export, confirm = "/api/orgs/"+url.PathEscape(orgID)+"/users/export.xlsx", "/admin/users/download"
+	if len(q) > 0 {
+		export += "?" + q.Encode()
+		confirm += "?" + q.Encode()
+	}
+	return export, confirm
+}
+
+// downloadQuestion asks to confirm the download of n users.
+func downloadQuestion(lang string, n int, org string) string {
+	name := org + " Users.xlsx"
+	if n == 1 {
+		return tr(lang, "Download 1 user as “%s”?", name)
+	}
+	return tr(lang, "Download %s users as “%s”?", number(lang, n), name)
+}
+
+// consoleDownload confirms the download of the list (the page without
+// JavaScript; console.js shows the same question in a modal).
+func (w *Web) consoleDownload(rw http.ResponseWriter, r *http.Request, s store.Session) {
+	v := r.URL.Query()
+	q, err := listQuery(v)
+	if err != nil {
+		w.consoleFail(rw, r, err)
+		return
+	}
+	q.Limit = 1
+	_, n, err := w.st.ListMembers(r.Context(), s.OrgID, q)
+	if err != nil {
+		w.consoleFail(rw, r, err)
+		return
+	}
+	org, err := w.st.GetOrg(r.Context(), s.OrgID)
+	if err != nil {
+		w.consoleFail(rw, r, err)
+		return
+	}
+	e := exportQuery(v)
+	c := console{Total: n, Back: listURL(e), Download: downloadQuestion(langOf(r), n, org.Name)}
+	c.ExportURL, _ = exportURLs(s.OrgID, e)
+	w.renderConsole(rw, r, http.StatusOK, "admin_download", "users", "Download", c)
 }
 
 // consoleNotices are the sentences a redirect back to the list shows.
@@ -643,8 +710,13 @@ func (w *Web) consoleSettings(rw http.ResponseWriter, r *http.Request, s store.S
 		return
 	}
 	c := console{Org: org}
-	if r.URL.Query().Get("done") == "sender" {
+	switch r.URL.Query().Get("done") {
+	case "sender":
 		c.Notice = tr(langOf(r), "The email sender is saved.")
+	case "test":
+		if m, err := w.st.GetMember(r.Context(), s.OrgID, s.AccountID); err == nil {
+			c.Notice = tr(langOf(r), "A test message is on its way to %s. If it does not arrive in a few minutes, check the sender's address and its domain's mail settings.", m.Account.Email)
+		}
 	}
 	w.renderConsole(rw, r, http.StatusOK, "admin_settings", "settings", "Settings", c)
 }
@@ -664,6 +736,16 @@ func (w *Web) consoleSaveSettings(rw http.ResponseWriter, r *http.Request, s sto
 		return
 	}
 	http.Redirect(rw, r, "/admin/settings?done=sender", http.StatusSeeOther)
+}
+
+// consoleTestMessage sends the signed-in admin a test email from the org's
+// sender (through the outbox, like every notification).
+func (w *Web) consoleTestMessage(rw http.ResponseWriter, r *http.Request, s store.Session) {
+	if _, err := w.st.SendTestMessage(r.Context(), actorOf(r), s.OrgID); err != nil {
+		w.consoleFail(rw, r, err)
+		return
+	}
+	http.Redirect(rw, r, "/admin/settings?done=test", http.StatusSeeOther)
 }
 
 // fieldForm is one field of the details with its list and save button.

@@ -49,6 +49,29 @@
       }
     });
   });
+  // Download: the confirmation in a modal instead of its page. Focus stays
+  // in the modal (Tab wraps); Escape or Cancel close it, and the focus
+  // returns to the Download button.
+  var dl = document.getElementById("download");
+  var dlg = document.getElementById("download-dialog");
+  if (dl && dlg && typeof dlg.showModal === "function") {
+    var yes = document.getElementById("download-yes");
+    var no = document.getElementById("download-no");
+    dl.addEventListener("click", function (e) {
+      e.preventDefault();
+      dlg.showModal();
+      yes.focus();
+    });
+    no.addEventListener("click", function () { dlg.close(); });
+    yes.addEventListener("click", function () { setTimeout(function () { dlg.close(); }, 0); });
+    dlg.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { e.preventDefault(); dlg.close(); return; }
+      if (e.key !== "Tab") { return; }
+      if (e.shiftKey && document.activeElement === yes) { e.preventDefault(); no.focus(); }
+      else if (!e.shiftKey && document.activeElement === no) { e.preventDefault(); yes.focus(); }
+    });
+    dlg.addEventListener("close", function () { dl.focus(); });
+  }
   // A refusal shown next to its field takes the focus.
   var err = document.querySelector("[data-focus]");
   if (err) { err.focus(); }

@@ -63,6 +63,9 @@ type page struct {
 	Console *console
 	// Self is the page's address, where the language switcher comes back.
 	Self string
+	// Switch is the org switcher (console_switch.go): the orgs the person
+	// administers by company, when there are several.
+	Switch []orgGroup
 }
 
 type pages struct{ byName map[string]*template.Template }
@@ -70,7 +73,7 @@ type pages struct{ byName map[string]*template.Template }
 var pageNames = []string{"login", "password", "choose", "message", "forgot", "setpassword", "account", "logout", "ssotest", "locked", "username",
 	"admin_users", "admin_user", "admin_email", "admin_remove", "admin_new", "admin_added", "admin_bulk", "admin_settings", "admin_provisioning",
 	"admin_sso", "admin_sso_new", "admin_sso_guide", "admin_sso_enable", "admin_sso_disable", "admin_token_revoke",
-	"admin_scimlog", "admin_signins"}
+	"admin_scimlog", "admin_signins", "admin_orgs", "admin_download"}
 
 // funcs are the templates' helpers: t translates (and formats), label
 // names a status, user type, subscription or reports role, number and
@@ -104,7 +107,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, code int, name str
 		p.Lang = langOf(r)
 	}
 	// The handlers write English; the catalogue has the fixed sentences.
-	p.Title, p.Error, p.Notice, p.LinkText = tr(p.Lang, p.Title), tr(p.Lang, p.Error), tr(p.Lang, p.Notice), tr(p.Lang, p.LinkText)
+	p.Title, p.Error, p.Notice, p.LinkText = tr(p.Lang, p.Title), trRule(p.Lang, tr(p.Lang, p.Error)), tr(p.Lang, p.Notice), tr(p.Lang, p.LinkText)
 	if p.Self == "" {
 		p.Self = r.URL.RequestURI()
 		if r.Method != http.MethodGet {

@@ -644,11 +644,20 @@ func (w *Web) apiMyOrgs(rw http.ResponseWriter, r *http.Request) {
 		writeJSON(rw, http.StatusUnauthorized, apiError{Error: "sign in first: no live session"})
 		return
 	}
-	ctx := r.Context()
-	orgs, err := w.st.AccountOrgs(ctx, s.AccountID)
+	out, err := w.adminOrgs(r.Context(), s)
 	if err != nil {
 		w.apiFail(rw, r, err)
 		return
+	}
+	writeJSON(rw, http.StatusOK, out)
+}
+
+// adminOrgs are the orgs where the session's person is an enabled system
+// admin, by name; Current marks the session's org.
+func (w *Web) adminOrgs(ctx context.Context, s store.Session) ([]myOrgJSON, error) {
+	orgs, err := w.st.AccountOrgs(ctx, s.AccountID)
+	if err != nil {
+		return nil, err
 	}
 	out := []myOrgJSON{}
 	companies := map[string]string{}
@@ -658,8 +667,7 @@ func (w *Web) apiMyOrgs(rw http.ResponseWriter, r *http.Request) {
 			continue // removed meanwhile
 		}
 		if err != nil {
-			w.apiFail(rw, r, err)
-			return
+			return nil, err
 		}
 		if m.Membership.UserType != store.UserTypeSystemAdmin || m.Membership.Disabled {
 			continue
@@ -668,13 +676,12 @@ func (w *Web) apiMyOrgs(rw http.ResponseWriter, r *http.Request) {
 		if !ok {
 			c, err := w.st.GetCompany(ctx, o.CompanyID)
 			if err != nil {
-				w.apiFail(rw, r, err)
-				return
+				return nil, err
 			}
 			name, companies[o.CompanyID] = c.Name, c.Name
 		}
 		out = append(out, myOrgJSON{ID: o.ID, Name: o.Name, Slug: o.Slug, CompanyID: o.CompanyID, CompanyName: name, Current: o.ID == s.OrgID})
 	}
 	slices.SortFunc(out, func(a, b myOrgJSON) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
-	writeJSON(rw, http.StatusOK, out)
+	return out, nil
 }

@@ -34,7 +34,7 @@ type test struct {
 // parallelTests run side by side, each with its own Store and clock.
 var parallelTests = concat(orgTests, memberTests, listTests, emailTests, accessTests,
 	signInTests, ssoTests, ssoFlowTests, sessionTests, groupTests, tokenTests, auditTests, scimTests, crossCompanyTests,
-	appTests, eventTests, scimLogTests)
+	appTests, eventTests, scimLogTests, testMailTests)
 
 // serialTests run one at a time: the outbox claims and the races.
 var serialTests = concat(outboxTests, raceTests, settingsTests, appSerialTests, eventSerialTests, scimLogSerialTests)
