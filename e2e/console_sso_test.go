@@ -74,7 +74,7 @@ func TestConsoleSSO(t *testing.T) {
 
 	// Enable SSO through the confirmation.
 	do(t, admin, "Enable SSO", chromedp.Click(chromedp.CSS(`a[href="/admin/sso/enable?connection=`+id+`"]`)), chromedp.WaitVisible(chromedp.CSS("#consequences")))
-	if page := textOf(t, admin, "members sign in through SimpleSAMLphp"); !strings.Contains(page, "1 members sign in through") {
+	if page := textOf(t, admin, "sign in through SimpleSAMLphp from their next sign-in"); !strings.Contains(page, "from their next sign-in: 1") {
 		t.Fatalf("confirmation:\n%s", page)
 	}
 	shoot(t, admin, "console-sso-enable.png")

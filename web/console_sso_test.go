@@ -155,7 +155,7 @@ func TestConsoleSSOSetup(t *testing.T) {
 		}
 		r = admin.get("/admin/sso/enable?connection=" + c.ID)
 		page = text(r.body)
-		for _, want := range []string{"3 members sign in through Acme Okta", "(1 members have one", "1 members have no password"} {
+		for _, want := range []string{"Members who sign in through Acme Okta from their next sign-in: 3", "(unused invitations: 1)", "Members without a password: 1."} {
 			if !strings.Contains(page, want) {
 				t.Errorf("enable confirmation has no %q:\n%s", want, page)
 			}
@@ -177,8 +177,8 @@ func TestConsoleSSOSetup(t *testing.T) {
 			t.Errorf("settings of the enabled connection = %d %s", r.code, text(r.body))
 		}
 		r = admin.get("/admin/sso/disable")
-		if page := text(r.body); r.code != http.StatusOK || !strings.Contains(page, "3 members sign in with their email and password again") ||
-			!strings.Contains(page, "1 members have no password") {
+		if page := text(r.body); r.code != http.StatusOK || !strings.Contains(page, "Members who sign in with their email and password again: 3.") ||
+			!strings.Contains(page, "Members without a password: 1.") {
 			t.Fatalf("disable confirmation = %d:\n%s", r.code, page)
 		}
 		if r := admin.post("/admin/sso/disable", nil); r.code != http.StatusSeeOther || r.loc != "/admin/sso?done=disabled" {

@@ -9,12 +9,12 @@ func init() {
 }
 
 var italianSSO = map[string]string{
-	"%s members have no password: the day SSO is turned off again, they sign in through “Forgot password”.": "%s membri non hanno una password: il giorno in cui l'SSO viene disattivato, accedono con “Password dimenticata”.",
-	"%s members have no password: they choose “Forgot password” on the sign-in page to set one by email.":   "%s membri non hanno una password: scelgono “Password dimenticata” nella pagina di accesso per impostarne una via e-mail.",
-	"%s members sign in through %s from their next sign-in.":                                                "%s membri accedono tramite %s dal loro prossimo accesso.",
-	"%s members sign in with their email and password again.":                                               "%s membri tornano ad accedere con e-mail e password.",
-	"%s: within 30 days. Get the IdP's new metadata before then.":                                           "%s: entro 30 giorni. Prendi prima di allora i nuovi metadati dell'IdP.",
-	"ACS URL (reply URL, single sign-on URL)":                                                               "URL ACS (reply URL, single sign-on URL)",
+	"Members without a password: %s. The day SSO is turned off again, they sign in through “Forgot password”.": "Membri senza password: %s. Il giorno in cui l'SSO viene disattivato, accedono con “Password dimenticata”.",
+	"Members without a password: %s. They choose “Forgot password” on the sign-in page to set one by email.":   "Membri senza password: %s. Scelgono “Password dimenticata” nella pagina di accesso per impostarne una via e-mail.",
+	"Members who sign in through %s from their next sign-in: %s.":                                              "Membri che accedono tramite %s dal prossimo accesso: %s.",
+	"Members who sign in with their email and password again: %s.":                                             "Membri che tornano ad accedere con e-mail e password: %s.",
+	"%s: within 30 days. Get the IdP's new metadata before then.":                                              "%s: entro 30 giorni. Prendi prima di allora i nuovi metadati dell'IdP.",
+	"ACS URL (reply URL, single sign-on URL)":                                                                  "URL ACS (reply URL, single sign-on URL)",
 	"Actions":        "Azioni",
 	"Add connection": "Aggiungi connessione",
 	"Add our redirect URI as its sign-in redirect URI, and allow the scopes openid, email and profile.": "Aggiungi il nostro redirect URI come URI di reindirizzamento dell'accesso e consenti gli scope openid, email e profile.",
@@ -64,7 +64,7 @@ var italianSSO = map[string]string{
 	"In your identity provider, create a SAML 2.0 application (a service provider).":                                                                                             "Nel tuo fornitore d'identità crea un'applicazione SAML 2.0 (un service provider).",
 	"In your provider, create a web application (a confidential client) that uses the authorization code flow.":                                                                  "Nel tuo provider crea un'applicazione web (un client confidenziale) che usa il flusso authorization code.",
 	"Invitations can be sent again, and email addresses changed.":                                                                                                                "Si possono di nuovo inviare inviti e cambiare indirizzi e-mail.",
-	"Invitations stop: none is sent or resent while SSO is on (%s members have one they have not used).":                                                                         "Gli inviti si fermano: nessuno viene inviato o reinviato mentre l'SSO è attivo (%s membri ne hanno uno non ancora usato).",
+	"Invitations stop: none is sent or resent while SSO is on (unused invitations: %s).":                                                                                         "Gli inviti si fermano: nessuno viene inviato o reinviato mentre l'SSO è attivo (inviti non ancora usati: %s).",
 	"Issuer URL":             "URL dell'issuer",
 	"Last used":              "Ultimo uso",
 	"Name of the connection": "Nome della connessione",
