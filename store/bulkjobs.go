@@ -332,3 +332,28 @@ func (j BulkJob) MarshalSpec() (string, error) {
 	b, err := json.Marshal(j.Spec)
 	return string(b), err
 }
+
+// WorkBulkJobs claims and runs waiting jobs until none waits or ctx ends,
+// and returns how many it finished. A job it was running when ctx ended is
+// given back (ReleaseBulkJob), so another replica continues it at once.
+// progress, when set, is called after each member.
+func (s *Store) WorkBulkJobs(ctx context.Context, progress func(BulkJob)) (int, error) {
+	n := 0
+	for ctx.Err() == nil {
+		j, ok, err := s.ClaimBulkJob(ctx)
+		if err != nil || !ok {
+			return n, err
+		}
+		last, err := s.RunBulkJob(ctx, j, progress)
+		if err != nil {
+			if ctx.Err() != nil {
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				_ = s.ReleaseBulkJob(rctx, last) // if this fails, the lease runs out
+				cancel()
+			}
+			return n, err
+		}
+		n++
+	}
+	return n, ctx.Err()
+}

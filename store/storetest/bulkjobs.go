@@ -13,6 +13,7 @@ import (
 var bulkJobTests = []test{
 	{name: "bulk_job_claim_lease_resume", fn: testBulkJobResume, epoch: time.Date(2003, 5, 6, 7, 0, 0, 0, time.UTC)},
 	{name: "bulk_job_ids_release", fn: testBulkJobIDs, epoch: time.Date(2004, 5, 6, 7, 0, 0, 0, time.UTC)},
+	{name: "bulk_job_worker_interrupted", fn: testBulkJobWorkers, epoch: time.Date(2005, 5, 6, 7, 0, 0, 0, time.UTC)},
 }
 
 // claimJob claims the next job on s, failing when none waits.
@@ -174,5 +175,51 @@ func testBulkJobIDs(e *env) {
 		}
 	}
 	e.unchanged(before, "another org's member in a job's ids")
+	e.noJob(e.s, "after the job is done")
+}
+
+// testBulkJobWorkers stops a worker mid-job (its context ends, as at a
+// replica's shutdown): it gives the job back, and another replica's worker
+// finishes it at once, every member processed exactly once.
+func testBulkJobWorkers(e *env) {
+	tn := e.tenant()
+	var ids []string
+	for range 5 {
+		ids = append(ids, e.member(tn.ID).Account.ID)
+	}
+	job := must(e.s.CreateBulkJob(e.ctx, tn.Actor, tn.ID, ids, nil, store.MembershipChange{ReportsRole: new(store.ReportsViewer), Subscription: new(store.SubscriptionProfessional)}))(e)
+	ctx, cancel := context.WithCancel(e.ctx)
+	n, err := e.s.WorkBulkJobs(ctx, func(j store.BulkJob) {
+		if j.Done == 2 {
+			cancel()
+		}
+	})
+	cancel()
+	if n != 0 || !errors.Is(err, context.Canceled) {
+		e.Fatalf("stopped worker: %d jobs, %v; want 0, context.Canceled", n, err)
+	}
+	mid := must(e.s.GetBulkJob(e.ctx, tn.ID, job.ID))(e)
+	if mid.Done != 2 || mid.Status != store.BulkJobRunning {
+		e.Fatalf("stopped job: %d done, %s; want 2, running", mid.Done, mid.Status)
+	}
+	replica2 := newStore(e.b, e.clock)
+	if n := must(replica2.WorkBulkJobs(e.ctx, nil))(e); n != 1 {
+		e.Fatalf("second worker finished %d jobs, want 1", n)
+	}
+	done := must(e.s.GetBulkJob(e.ctx, tn.ID, job.ID))(e)
+	if done.Status != store.BulkJobDone || done.Done != 5 || done.Changed != 5 || done.Refused != 0 {
+		e.Fatalf("job = %+v, want done, 5 changed", done)
+	}
+	updates := map[string]int{}
+	for _, a := range e.auditOf(tn.ID) {
+		if a.Action == "member.update" {
+			updates[a.TargetID]++
+		}
+	}
+	for _, id := range ids {
+		if updates[id] != 1 {
+			e.Errorf("member %s updated %d times, want once", id, updates[id])
+		}
+	}
 	e.noJob(e.s, "after the job is done")
 }
