@@ -38,6 +38,9 @@ type Options struct {
 	// SupportContact is how people reach support, an email address or a
 	// URL, shown on the "Forgot your username?" page.
 	SupportContact string
+	// BulkJobThreshold is the most users a bulk change handles inside the
+	// request (default DefaultBulkJobThreshold); more run as a stored job.
+	BulkJobThreshold int
 }
 
 // OptionsFrom takes the settings of the server's configuration.
