@@ -13,7 +13,7 @@ func TestBenchUsersFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.db != "postgres://x@h/db" || o.members != 50000 || o.export != 10000 || o.repeats != 50 || o.full {
+	if o.db != "postgres://x@h/db" || o.members != 200000 || o.export != 20000 || o.repeats != 50 || o.full {
 		t.Errorf("defaults: %+v", o)
 	}
 	o, err = parseBenchUsersFlags(benchEnv(nil), []string{"--full", "--export", "7", "--json"})
