@@ -45,7 +45,7 @@ type Options struct {
 
 // OptionsFrom takes the settings of the server's configuration.
 func OptionsFrom(cfg config.Config) Options {
-	return Options{BaseURL: cfg.BaseURL, SupportContact: cfg.SupportContact}
+	return Options{BaseURL: cfg.BaseURL, SupportContact: cfg.SupportContact, BulkJobThreshold: cfg.BulkJobThreshold}
 }
 
 // Web is the sign-in pages, the account page, the admin API and the
