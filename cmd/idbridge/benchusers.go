@@ -44,6 +44,7 @@ func cmdBenchUsers(e env, args []string) error {
 type benchUsersOptions struct {
 	db, bin, psql, seed      string
 	members, export, repeats int
+	bulk                     int
 	full, json               bool
 }
 
@@ -56,7 +57,8 @@ func parseBenchUsersFlags(e env, args []string) (benchUsersOptions, error) {
 	fs.IntVar(&o.members, "members", 200000, "members of the org")
 	fs.IntVar(&o.export, "export", 20000, "members exported (part of --members)")
 	fs.IntVar(&o.repeats, "repeats", 50, "requests timed for each list figure")
-	fs.BoolVar(&o.full, "full", false, "the issue's sizes: 1,000,000 members, an export of 100,000")
+	fs.IntVar(&o.bulk, "bulk", 2000, "members changed by a bulk job, timed to its end (part of --members; 0 = none)")
+	fs.BoolVar(&o.full, "full", false, "the issue's sizes: 1,000,000 members, an export of 100,000, a bulk job of 100,000")
 	fs.BoolVar(&o.json, "json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return o, err
@@ -69,11 +71,14 @@ func parseBenchUsersFlags(e env, args []string) (benchUsersOptions, error) {
 	if o.full && !set["export"] {
 		o.export = 100000
 	}
+	if o.full && !set["bulk"] {
+		o.bulk = 100000
+	}
 	switch {
-	case o.members < 1 || o.export < 1 || o.repeats < 1:
-		return o, usageError{"--members, --export and --repeats must be at least 1"}
-	case o.export > o.members:
-		return o, usageError{"--export must not exceed --members"}
+	case o.members < 1 || o.export < 1 || o.repeats < 1 || o.bulk < 0:
+		return o, usageError{"--members, --export and --repeats must be at least 1, --bulk at least 0"}
+	case o.export+o.bulk >= o.members:
+		return o, usageError{"--export and --bulk together must be fewer than --members"}
 	}
 	return o, nil
 }
@@ -103,13 +108,13 @@ type benchUsersRow struct {
 func (rep benchUsersReport) print(w io.Writer) {
 	fmt.Fprintf(w, "%s\n%s\n%s, %d CPUs, load before %s; org of %d members\n\n", rep.Date, rep.Command, rep.PostgreSQL, rep.CPUs, rep.LoadBefore, rep.Members)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "measure\trequests\tmedian ms\tp95 ms\tbytes\tRSS growth MiB\t")
+	fmt.Fprintln(tw, "measure\trequests\tmedian ms\tp95 ms\tbytes\tRSS growth MiB\tnote\t")
 	for _, r := range rep.Rows {
 		b, rss := "", ""
 		if r.Bytes > 0 {
 			b, rss = strconv.FormatInt(r.Bytes, 10), fmt.Sprintf("%.1f", r.RSSGrowthMiB)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%s\t%s\t\n", r.Name, r.Requests, r.MedianMs, r.P95Ms, b, rss)
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%s\t%s\t%s\t\n", r.Name, r.Requests, r.MedianMs, r.P95Ms, b, rss, r.Note)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\n%.0f s in all\n", rep.Seconds)
@@ -170,7 +175,7 @@ func runBenchUsers(e env, o benchUsersOptions, cmdline string) (benchUsersReport
 	for _, part := range []struct {
 		run string
 		n   int
-	}{{"big", o.members - o.export - 1}, {"exp", o.export}} {
+	}{{"big", o.members - o.export - o.bulk - 1}, {"exp", o.export}, {"blk", o.bulk}} {
 		if part.n <= 0 {
 			continue
 		}
@@ -270,6 +275,60 @@ func runBenchUsers(e env, o benchUsersOptions, cmdline string) (benchUsersReport
 	ms := float64(d.Microseconds()) / 1000
 	rep.Rows = append(rep.Rows, benchUsersRow{Name: fmt.Sprintf("Export .xlsx of %d users", o.export), Requests: 1, MedianMs: ms, P95Ms: ms,
 		Bytes: n, RSSGrowthMiB: peak - before})
+	if o.bulk > 0 {
+		row, err := benchBulkJob(c, api, o.bulk, progress)
+		if err != nil {
+			return rep, err
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
 	rep.Seconds = time.Since(t0).Seconds()
 	return rep, nil
+}
+
+// benchBulkJob changes the n lt-blk- members with one bulk change (a job
+// over the server's threshold) and times it from the request to the job's
+// end, polling its progress every 100 ms.
+func benchBulkJob(c *http.Client, api string, n int, progress func(string, ...any)) (benchUsersRow, error) {
+	progress("bulk job on %d users", n)
+	body := `{"all": true, "q": "lt-blk-", "changes": {"subscription": "professional"}}`
+	t := time.Now()
+	req, _ := http.NewRequest(http.MethodPost, api+"/users/bulk", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	var job struct {
+		URL     string `json:"url"`
+		Status  string `json:"status"`
+		Done    int    `json:"done"`
+		Changed int    `json:"changed"`
+	}
+	get := func(res *http.Response, err error, want int) error {
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		if res.StatusCode != want {
+			b, _ := io.ReadAll(res.Body)
+			return fmt.Errorf("bulk job: %s %s", res.Status, bytes.TrimSpace(b))
+		}
+		return json.NewDecoder(res.Body).Decode(&job)
+	}
+	res, err := c.Do(req)
+	if err := get(res, err, http.StatusAccepted); err != nil {
+		return benchUsersRow{}, err
+	}
+	base, _, _ := strings.Cut(api, "/api/")
+	for job.Status != "done" && job.Status != "failed" {
+		time.Sleep(100 * time.Millisecond)
+		res, err := c.Get(base + job.URL)
+		if err := get(res, err, http.StatusOK); err != nil {
+			return benchUsersRow{}, err
+		}
+	}
+	d := time.Since(t)
+	if job.Status != "done" || job.Changed != n {
+		return benchUsersRow{}, fmt.Errorf("bulk job %s: %d of %d changed", job.Status, job.Changed, n)
+	}
+	ms := float64(d.Microseconds()) / 1000
+	return benchUsersRow{Name: fmt.Sprintf("Bulk job changing %d users (request to done)", n), Requests: 1, MedianMs: ms, P95Ms: ms,
+		Note: fmt.Sprintf("%.0f users/s", float64(n)/d.Seconds())}, nil
 }
