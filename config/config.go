@@ -62,6 +62,11 @@ type Config struct {
 	// SCIMLogRetention (IDBRIDGE_SCIM_LOG_RETENTION) is how long the SCIM
 	// request log and the sign-in attempts are kept (default 30 days).
 	SCIMLogRetention time.Duration
+
+	// BulkJobThreshold (IDBRIDGE_BULK_JOB_THRESHOLD) is the most users an
+	// admin's bulk change handles inside the request; more run as a stored
+	// job (0 = 200).
+	BulkJobThreshold int
 }
 
 // SMTP configures outbound mail. An empty Host means no SMTP: mail is written
@@ -213,6 +218,7 @@ func (c Config) attrs() []slog.Attr {
 		slog.Int("scim_max_inflight_per_token", c.SCIMMaxInFlightPerToken),
 		slog.Duration("scim_queue_wait", c.SCIMQueueWait),
 		slog.Duration("scim_log_retention", c.SCIMLogRetention),
+		slog.Int("bulk_job_threshold", c.BulkJobThreshold),
 	}
 }
 
@@ -287,6 +293,8 @@ func vars(c *Config) []variable {
 			durationSetter(&c.SCIMQueueWait), func() string { return c.SCIMQueueWait.String() }),
 		v("IDBRIDGE_SCIM_LOG_RETENTION", "scim-log-retention", "how long the SCIM request log and sign-in attempts are kept (e.g. 30d, 72h)",
 			daysSetter(&c.SCIMLogRetention), func() string { return c.SCIMLogRetention.String() }),
+		v("IDBRIDGE_BULK_JOB_THRESHOLD", "bulk-job-threshold", "the most users a bulk change handles in the request; more run as a stored job (0 = 200)",
+			intSetter(&c.BulkJobThreshold, "a number"), func() string { return strconv.Itoa(c.BulkJobThreshold) }),
 	}
 }
 

@@ -78,6 +78,7 @@ func TestLoad(t *testing.T) {
 				"IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN": "4",
 				"IDBRIDGE_SCIM_QUEUE_WAIT":             "250ms",
 				"IDBRIDGE_SCIM_LOG_RETENTION":          "7d",
+				"IDBRIDGE_BULK_JOB_THRESHOLD":          "500",
 			},
 			check: func(t *testing.T, c Config) {
 				want := Config{
@@ -92,6 +93,7 @@ func TestLoad(t *testing.T) {
 					OutboxInterval:  500 * time.Millisecond,
 					SCIMMaxInFlight: 40, SCIMMaxInFlightPerToken: 4, SCIMQueueWait: 250 * time.Millisecond,
 					SCIMLogRetention: 7 * 24 * time.Hour,
+					BulkJobThreshold: 500,
 				}
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("got %v, want %v", c, want)

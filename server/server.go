@@ -141,6 +141,11 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		defer wg.Done()
 		s.maintain(bg)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.runBulkJobs(bg)
+	}()
 	// The SCIM request log drains after the server stopped serving (bg ends
 	// after srv.Shutdown), so a graceful stop loses no record.
 	wg.Add(1)

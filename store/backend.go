@@ -116,8 +116,9 @@ type Tx interface {
 	LinkTx  // identity links: backend_links.go
 	OAuthTx // applications and their tokens: backend_oauth.go
 	SSOTx
-	SCIMTx // SCIM searches: backend_scim.go
-	DiagTx // SCIM request log and sign-in attempts: scimlog.go
+	SCIMTx    // SCIM searches: backend_scim.go
+	DiagTx    // SCIM request log and sign-in attempts: scimlog.go
+	BulkJobTx // bulk jobs: bulkjobs.go
 	InsertCompany(ctx context.Context, c Company) error
 	GetCompany(ctx context.Context, id string) (Company, error)
 	ListCompanies(ctx context.Context) ([]Company, error)

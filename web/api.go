@@ -34,6 +34,8 @@ func (w *Web) adminRoutes(r chi.Router) {
 	r.Get("/users", w.apiListUsers)
 	r.Post("/users", w.apiCreateUser)
 	r.Post("/users/bulk", w.apiBulkUpdate)
+	r.Get("/bulk-jobs/{id}", w.apiGetBulkJob)
+	r.Get("/bulk-jobs/{id}/report.csv", w.apiBulkJobReport)
 	r.Get("/users/export.xlsx", w.apiExportUsers)
 	r.Get("/users/{id}", w.apiGetUser)
 	r.Patch("/users/{id}", w.apiUpdateUser)

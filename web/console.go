@@ -65,6 +65,7 @@ type console struct {
 	Count   int
 	Report  *bulkJSON
 	Refused []bulkRefusal
+	Job     *bulkJobPage
 
 	// Settings.
 	Org     store.Org
@@ -120,6 +121,7 @@ func (w *Web) consoleRoutes(r chi.Router) {
 	r.Get("/users/bulk", w.requireConsole(w.consoleBulkForm))
 	r.Get("/users/download", w.requireConsole(w.consoleDownload))
 	r.Post("/users/bulk", w.requireConsole(w.consoleBulk))
+	r.Get("/users/bulk/jobs/{id}", w.requireConsole(w.consoleBulkJob))
 	r.Get("/users/{id}", w.requireConsole(w.consoleUser))
 	r.Post("/users/{id}", w.requireConsole(w.consoleUpdateUser))
 	r.Post("/users/{id}/invitation", w.requireConsole(w.consoleInvite))
@@ -698,6 +700,10 @@ func (w *Web) consoleBulk(rw http.ResponseWriter, r *http.Request, s store.Sessi
 	out, err := w.bulkUpdate(r.Context(), actorOf(r), s.OrgID, in)
 	if err != nil {
 		w.bulkPage(rw, r, s, in, err, nil)
+		return
+	}
+	if out.Job != nil {
+		http.Redirect(rw, r, "/admin/users/bulk/jobs/"+out.Job.ID+"?back="+url.QueryEscape(backTo(r.FormValue("back"))), http.StatusSeeOther)
 		return
 	}
 	w.bulkPage(rw, r, s, in, nil, &out)

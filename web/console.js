@@ -75,4 +75,9 @@
   // A refusal shown next to its field takes the focus.
   var err = document.querySelector("[data-focus]");
   if (err) { err.focus(); }
+  // A bulk job still running: reload its page every few seconds for the
+  // progress (the CSP allows no fetch; without JS, the Reload link).
+  if (document.querySelector("#job[data-poll]")) {
+    setTimeout(function () { window.location.reload(); }, 3000);
+  }
 })();

@@ -493,6 +493,9 @@ type bulkJSON struct {
 	Results []bulkResultJSON `json:"results"`
 	Changed int              `json:"changed"`
 	Refused int              `json:"refused"`
+	// Job, when set, is the stored job the change became (over
+	// Options.BulkJobThreshold users); the rest is then empty.
+	Job *bulkJobJSON `json:"-"`
 }
 
 // bulkInJSON is a bulk change: the selected ids, or every user matching
@@ -518,6 +521,11 @@ func (w *Web) apiBulkUpdate(rw http.ResponseWriter, r *http.Request) {
 	out, err := w.bulkUpdate(r.Context(), actorOf(r), chi.URLParam(r, "org"), in)
 	if err != nil {
 		w.userFail(rw, r, err)
+		return
+	}
+	if out.Job != nil {
+		rw.Header().Set("Location", out.Job.URL)
+		writeJSON(rw, http.StatusAccepted, out.Job)
 		return
 	}
 	writeJSON(rw, http.StatusOK, out)
@@ -547,6 +555,9 @@ func (w *Web) bulkUpdate(ctx context.Context, actor store.Actor, orgID string, i
 		if err != nil {
 			return bulkJSON{}, err
 		}
+		if job, err := w.bulkAsJob(ctx, actor, orgID, nil, &q, change.MembershipChange); err != nil || job != nil {
+			return bulkJSON{Job: job}, err
+		}
 		if res, err = w.st.UpdateMatchingMembers(ctx, actor, orgID, q, change); err != nil {
 			return bulkJSON{}, err
 		}
@@ -556,6 +567,9 @@ func (w *Web) bulkUpdate(ctx context.Context, actor store.Actor, orgID string, i
 			if !slices.Contains(ids, id) {
 				ids = append(ids, id)
 			}
+		}
+		if job, err := w.bulkAsJob(ctx, actor, orgID, ids, nil, change.MembershipChange); err != nil || job != nil {
+			return bulkJSON{Job: job}, err
 		}
 		res = w.st.UpdateMembers(ctx, actor, orgID, ids, change)
 	}

@@ -38,11 +38,14 @@ type Options struct {
 	// SupportContact is how people reach support, an email address or a
 	// URL, shown on the "Forgot your username?" page.
 	SupportContact string
+	// BulkJobThreshold is the most users a bulk change handles inside the
+	// request (default DefaultBulkJobThreshold); more run as a stored job.
+	BulkJobThreshold int
 }
 
 // OptionsFrom takes the settings of the server's configuration.
 func OptionsFrom(cfg config.Config) Options {
-	return Options{BaseURL: cfg.BaseURL, SupportContact: cfg.SupportContact}
+	return Options{BaseURL: cfg.BaseURL, SupportContact: cfg.SupportContact, BulkJobThreshold: cfg.BulkJobThreshold}
 }
 
 // Web is the sign-in pages, the account page, the admin API and the

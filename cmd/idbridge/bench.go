@@ -54,12 +54,7 @@ type benchOptions struct {
 func parseBenchFlags(e env, args []string) (benchOptions, error) {
 	fs := flags("bench scim", e)
 	var o benchOptions
-	def := e.getenv("TEST_DATABASE_URL")
-	if def == "" {
-		def = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	fs.StringVar(&o.db, "db", def, "a PostgreSQL URL whose user may create databases (the bench makes and drops its own)")
-	fs.StringVar(&o.bin, "bin", "", "the idbridge binary to serve with (default: this one)")
+	benchServerFlags(e, fs, &o.db, &o.bin)
 	fs.StringVar(&o.pgbench, "pgbench", "pgbench", "the pgbench binary")
 	fs.StringVar(&o.psql, "psql", "psql", "the psql binary (--full seeds a million users with it)")
 	fs.StringVar(&o.seed, "seed-script", "scripts/seed-scim-users.sql", "the seed script for --full")
@@ -252,32 +247,15 @@ func runBench(e env, o benchOptions, cmdline string) (benchReport, error) {
 	rep := benchReport{Date: t0.UTC().Format("2006-01-02 15:04 MST"), Command: cmdline, CPUs: runtime.NumCPU(),
 		LoadBefore: loadAverage(), Clients: o.clients}
 	if o.bin == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return rep, err
-		}
-		o.bin = exe
+		o.bin, _ = os.Executable()
 	}
-	admin, err := pgx.Connect(ctx, o.db)
-	if err != nil {
-		return rep, fmt.Errorf("connect to %s: %w", redactURL(o.db), err)
-	}
-	defer admin.Close(context.Background())
-	_ = admin.QueryRow(ctx, "SHOW server_version").Scan(&rep.PostgreSQL)
-	rep.PostgreSQL = "PostgreSQL " + rep.PostgreSQL
-	tag := make([]byte, 4)
-	_, _ = rand.Read(tag)
-	dbName := "idbridge_bench_" + hex.EncodeToString(tag)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
-		return rep, fmt.Errorf("create database: %w", err)
-	}
-	defer admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
-	u, err := url.Parse(o.db)
+	admin, dbName, dbURL, drop, err := benchDatabase(ctx, o.db)
 	if err != nil {
 		return rep, err
 	}
-	u.Path = "/" + dbName
-	dbURL := u.String()
+	defer drop()
+	_ = admin.QueryRow(ctx, "SHOW server_version").Scan(&rep.PostgreSQL)
+	rep.PostgreSQL = "PostgreSQL " + rep.PostgreSQL
 	dir, err := os.MkdirTemp("", "idbridge-bench-")
 	if err != nil {
 		return rep, err
@@ -335,62 +313,20 @@ func runBench(e env, o benchOptions, cmdline string) (benchReport, error) {
 	}
 
 	// 2. idbridge serve on the same PostgreSQL.
-	port, err := freePort()
-	if err != nil {
-		return rep, err
-	}
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	srvEnv := []string{"IDBRIDGE_ADDR=127.0.0.1:" + strconv.Itoa(port), "IDBRIDGE_BASE_URL=" + base,
-		"IDBRIDGE_LOG_LEVEL=warn", "IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN=" + strconv.Itoa(o.clients), "IDBRIDGE_DATA_DIR=" + dir}
+	var extra []string
 	if !o.sqlite {
-		srvEnv = append(srvEnv, "IDBRIDGE_DATABASE_URL="+dbURL)
+		extra = append(extra, "IDBRIDGE_DATABASE_URL="+dbURL)
 	}
 	rep.Backend = "PostgreSQL"
 	if o.sqlite {
 		rep.Backend = "SQLite (embedded)"
 	}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "IDBRIDGE_") {
-			srvEnv = append(srvEnv, kv)
-		}
-	}
-	cli := func(args ...string) (map[string]any, error) {
-		c := exec.CommandContext(ctx, o.bin, append(args, "--json")...)
-		c.Env = srvEnv
-		out, err := c.Output()
-		if err != nil {
-			var stderr []byte
-			if ee, ok := err.(*exec.ExitError); ok {
-				stderr = ee.Stderr
-			}
-			return nil, fmt.Errorf("idbridge %s: %v: %s", strings.Join(args[:2], " "), err, bytes.TrimSpace(stderr))
-		}
-		var v map[string]any
-		return v, json.Unmarshal(out, &v)
-	}
-	progress("idbridge serve on %s", base)
-	migrate := exec.CommandContext(ctx, o.bin, "migrate")
-	migrate.Env = srvEnv
-	if out, err := migrate.CombinedOutput(); err != nil {
-		return rep, fmt.Errorf("idbridge migrate: %v: %s", err, bytes.TrimSpace(out))
-	}
-	srvLog, err := os.Create(filepath.Join(dir, "serve.log"))
+	extra = append(extra, "IDBRIDGE_SCIM_MAX_INFLIGHT_PER_TOKEN="+strconv.Itoa(o.clients))
+	srv, base, cli, stop, err := startServe(e, o.bin, dir, extra, progress)
 	if err != nil {
 		return rep, err
 	}
-	srv := exec.Command(o.bin, "serve")
-	srv.Env, srv.Stdout, srv.Stderr = srvEnv, srvLog, srvLog
-	if err := srv.Start(); err != nil {
-		return rep, err
-	}
-	defer func() {
-		_ = srv.Process.Signal(syscall.SIGTERM)
-		_ = srv.Wait()
-	}()
-	if err := waitReady(ctx, base+"/readyz", 60*time.Second); err != nil {
-		b, _ := os.ReadFile(srvLog.Name())
-		return rep, fmt.Errorf("%w: %s", err, bytes.TrimSpace(b))
-	}
+	defer stop()
 	company, err := cli("company", "create", "--name", "Bench")
 	if err != nil {
 		return rep, err
@@ -645,4 +581,102 @@ func redactURL(s string) string {
 		return "the database URL"
 	}
 	return u.Redacted()
+}
+
+// benchDatabase makes a throw-away database on the PostgreSQL of dbURL (its
+// user may create databases) and returns a connection to dbURL's database,
+// the new one's name and URL, and drop, which removes it and closes admin.
+func benchDatabase(ctx context.Context, dbURL string) (admin *pgx.Conn, name, url_ string, drop func(), err error) {
+	admin, err = pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return nil, "", "", nil, fmt.Errorf("connect to %s: %w", redactURL(dbURL), err)
+	}
+	tag := make([]byte, 4)
+	_, _ = rand.Read(tag)
+	name = "idbridge_bench_" + hex.EncodeToString(tag)
+	u, err := url.Parse(dbURL)
+	if err == nil {
+		_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
+	}
+	if err != nil {
+		admin.Close(context.Background())
+		return nil, "", "", nil, fmt.Errorf("create database: %w", err)
+	}
+	u.Path = "/" + name
+	return admin, name, u.String(), func() {
+		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close(context.Background())
+	}, nil
+}
+
+// startServe migrates and starts `bin serve` on a free port with the
+// environment without its IDBRIDGE_ variables, plus extra (the database);
+// cli runs a command of bin with --json on the same settings; stop ends
+// the server.
+func startServe(e env, bin, dir string, extra []string, progress func(string, ...any)) (srv *exec.Cmd, base string,
+	cli func(args ...string) (map[string]any, error), stop func(), err error) {
+	ctx := e.ctx
+	port, err := freePort()
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	base = "http://127.0.0.1:" + strconv.Itoa(port)
+	srvEnv := []string{"IDBRIDGE_ADDR=127.0.0.1:" + strconv.Itoa(port), "IDBRIDGE_BASE_URL=" + base,
+		"IDBRIDGE_LOG_LEVEL=warn", "IDBRIDGE_DATA_DIR=" + dir}
+	srvEnv = append(srvEnv, extra...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "IDBRIDGE_") {
+			srvEnv = append(srvEnv, kv)
+		}
+	}
+	cli = func(args ...string) (map[string]any, error) {
+		c := exec.CommandContext(ctx, bin, append(args, "--json")...)
+		c.Env = srvEnv
+		out, err := c.Output()
+		if err != nil {
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			return nil, fmt.Errorf("idbridge %s: %v: %s", strings.Join(args[:2], " "), err, bytes.TrimSpace(stderr))
+		}
+		var v map[string]any
+		return v, json.Unmarshal(out, &v)
+	}
+	progress("idbridge serve on %s", base)
+	migrate := exec.CommandContext(ctx, bin, "migrate")
+	migrate.Env = srvEnv
+	if out, err := migrate.CombinedOutput(); err != nil {
+		return nil, "", nil, nil, fmt.Errorf("idbridge migrate: %v: %s", err, bytes.TrimSpace(out))
+	}
+	srvLog, err := os.Create(filepath.Join(dir, "serve.log"))
+	if err != nil {
+		return nil, "", nil, nil, err
+	}
+	srv = exec.Command(bin, "serve")
+	srv.Env, srv.Stdout, srv.Stderr = srvEnv, srvLog, srvLog
+	if err := srv.Start(); err != nil {
+		return nil, "", nil, nil, err
+	}
+	stop = func() {
+		_ = srv.Process.Signal(syscall.SIGTERM)
+		_ = srv.Wait()
+	}
+	if err := waitReady(ctx, base+"/readyz", 60*time.Second); err != nil {
+		stop()
+		b, _ := os.ReadFile(srvLog.Name())
+		return nil, "", nil, nil, fmt.Errorf("%w: %s", err, bytes.TrimSpace(b))
+	}
+	return srv, base, cli, stop, nil
+}
+
+// benchServerFlags defines --db (default TEST_DATABASE_URL, else the local
+// PostgreSQL) and --bin of the bench commands.
+func benchServerFlags(e env, fs *flag.FlagSet, db, bin *string) {
+	def := e.getenv("TEST_DATABASE_URL")
+	if def == "" {
+		def = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	fs.StringVar(db, "db", def, "a PostgreSQL URL whose user may create databases (the bench makes and drops its own)")
+	fs.StringVar(bin, "bin", "", "the idbridge binary to serve with (default: this one)")
 }

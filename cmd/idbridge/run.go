@@ -53,6 +53,7 @@ func init() {
 		"scim-token revoke": {"--org ORG --id ID: revoke a SCIM token at once", cmdTokenRevoke},
 		"loadtest scim":     {"--url U --token T [--users N --groups G --workers W]: replay an Entra initial sync and time it", cmdLoadtestSCIM},
 		"bench scim":        {"[--users N --full --clients C --seconds S --db URL]: pgbench and the SCIM load on one PostgreSQL, as ratios", cmdBenchSCIM},
+		"bench users":       {"[--members N --export M --full --db URL]: the admin Users API (list, search, export) at an org of N members on PostgreSQL", cmdBenchUsers},
 		"user add":          {"--org ORG --email E [--given G --family F --type user|system_admin --invite]: add a member", cmdUserAdd},
 		"user unlock":       {"--email E | --id ID: clear a password lockout", cmdUserUnlock},
 		"user set-email":    {"--id ID | --email OLD --new-email NEW [--org ORG]: change a sign-in email as support", cmdUserSetEmail},

@@ -37,7 +37,7 @@ var parallelTests = concat(orgTests, memberTests, listTests, emailTests, accessT
 	appTests, eventTests, scimLogTests, testMailTests)
 
 // serialTests run one at a time: the outbox claims and the races.
-var serialTests = concat(outboxTests, raceTests, settingsTests, appSerialTests, eventSerialTests, scimLogSerialTests)
+var serialTests = concat(outboxTests, raceTests, settingsTests, appSerialTests, eventSerialTests, scimLogSerialTests, bulkJobTests)
 
 func concat(lists ...[]test) []test {
 	var out []test
