@@ -14,6 +14,9 @@ import (
 	"github.com/idbridge/idbridge/store"
 )
 
+// exportTimeout bounds one export's response, past the server's write timeout.
+const exportTimeout = 15 * time.Minute
+
 // exportPageSize is how many users an export reads at a time.
 var exportPageSize = store.MaxPageSize
 
@@ -46,6 +49,9 @@ func (w *Web) apiExportUsers(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, orgID := r.Context(), chi.URLParam(r, "org")
+	// The server's write timeout fits pages, not a file of every member:
+	// an export gets exportTimeout from now.
+	_ = http.NewResponseController(rw).SetWriteDeadline(time.Now().Add(exportTimeout))
 	f, name, err := ExportUsers(ctx, w.st, orgID, q)
 	if err != nil {
 		w.apiFail(rw, r, err)

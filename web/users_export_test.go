@@ -5,10 +5,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/idbridge/idbridge/store"
+	"github.com/idbridge/idbridge/web"
 )
 
 // export downloads the export of query and returns its rows.
@@ -88,4 +90,21 @@ func TestUsersAPIExport(t *testing.T) {
 			t.Errorf("another org's admin exports = %d, want 404", r.code)
 		}
 	})
+}
+
+// An export outlives the server's write timeout, which is sized for pages:
+// a big org's file takes longer to build than one page.
+func TestUsersExportOutlivesWriteTimeout(t *testing.T) {
+	e := newEnv(t, web.Options{})
+	u := newUsersEnv(t, e)
+	for _, m := range []string{"dan", "eve", "fay"} {
+		u.member(m + "@acme.example")
+	}
+	u.admin.mustSignIn("ada@acme.example", u.f.password)
+	e.srv.Config.WriteTimeout = time.Nanosecond // every response is past it before its first byte
+	e.srv.CloseClientConnections()
+	r, rows := u.export("")
+	if r.code != http.StatusOK || len(rows) < 5 {
+		t.Fatalf("export past the write timeout = %d, %d rows", r.code, len(rows))
+	}
 }
