@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,9 +55,18 @@ func validateSettings(e env, st *store.Store, kind store.ConnectionKind, setting
 	if err != nil {
 		return nil, err
 	}
+	if cfg.SecretKey == "" && cfg.DatabaseURL.Reveal() != "" {
+		// A development key file is per folder: on a shared PostgreSQL it
+		// would seal the secrets with a key the servers do not have.
+		return nil, errCLISecretKey
+	}
 	w := web.FromConfig(st, cfg, server.NewLogger(e.stderr, slog.LevelWarn))
 	return w.ValidateSettings(e.ctx, kind, settings)
 }
+
+// errCLISecretKey refuses to seal a connection's secrets on PostgreSQL
+// without the servers' IDBRIDGE_SECRET_KEY.
+var errCLISecretKey = errors.New("set IDBRIDGE_SECRET_KEY to the key the servers use: a connection's secrets are sealed with it, and on PostgreSQL the CLI has no key file of theirs")
 
 func cmdSSOEnable(e env, args []string) error {
 	fs := flags("sso enable", e)

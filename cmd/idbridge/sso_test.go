@@ -15,6 +15,7 @@ import (
 	"github.com/idbridge/idbridge/config"
 	"github.com/idbridge/idbridge/server"
 	"github.com/idbridge/idbridge/store"
+	"github.com/idbridge/idbridge/store/postgres/pgtest"
 )
 
 func TestSSOAndConnectionCommands(t *testing.T) {
@@ -137,4 +138,31 @@ func jsonText(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// On PostgreSQL the CLI seals a connection's secrets only with the servers'
+// IDBRIDGE_SECRET_KEY, never with a key file of its own folder.
+func TestConnectionNeedsTheServersKeyOnPostgres(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{"IDBRIDGE_DATA_DIR": t.TempDir(), "USER": "tester",
+		"IDBRIDGE_BASE_URL": "https://id.example", "IDBRIDGE_DATABASE_URL": pgtest.NewDatabase(t)}}
+	if code, _, errs := c.run("migrate"); code != 0 {
+		t.Fatalf("migrate: exit %d %q", code, errs)
+	}
+	var company, org map[string]any
+	c.ok(&company, "company", "create", "--name", "Acme")
+	c.ok(&org, "org", "create", "--company", company["id"].(string), "--name", "Acme Hotels", "--domain", "acme.example")
+	args := []string{"connection", "create", "--org", org["id"].(string), "--kind", "saml", "--name", "Okta",
+		"--settings", `{"idpMetadataXml":"<x/>"}`}
+	code, _, errs := c.run(args...)
+	if code != 1 || !strings.Contains(errs, "IDBRIDGE_SECRET_KEY") {
+		t.Fatalf("create without the key: exit %d %q, want 1 naming IDBRIDGE_SECRET_KEY", code, errs)
+	}
+	var list []map[string]any
+	c.ok(&list, "connection", "list", "--org", org["id"].(string))
+	if len(list) != 0 {
+		t.Fatalf("a refused create left %v", list)
+	}
+	if _, err := os.Stat(filepath.Join(c.env["IDBRIDGE_DATA_DIR"], "secret.key")); err == nil {
+		t.Fatalf("the CLI made a key file of its own")
+	}
 }
