@@ -3,36 +3,20 @@ package server
 import (
 	"context"
 	"io"
-	"net"
 	"testing"
 	"time"
 
-	"github.com/idbridge/idbridge/config"
 	"github.com/idbridge/idbridge/store"
 )
 
 // The server's worker runs a stored bulk job to the end.
 func TestServerRunsBulkJobs(t *testing.T) {
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Addr = "127.0.0.1:0"
-	log := NewLogger(io.Discard, 0)
+	cfg := testConfig(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st, err := OpenStore(ctx, cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Backend().Close()
+	st := openTestStore(t, ctx, cfg)
 	sup := store.SupportActor("test")
-	co, err := st.CreateCompany(ctx, sup, "Acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	org, err := st.CreateOrg(ctx, sup, store.NewOrg{CompanyID: co.ID, Name: "Acme", Domains: []string{"acme.example"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	org := testOrg(t, ctx, st)
 	admin, err := st.CreateMember(ctx, sup, org.ID, store.NewMember{Email: "ada@acme.example", UserType: store.UserTypeSystemAdmin})
 	if err != nil {
 		t.Fatal(err)
@@ -50,12 +34,7 @@ func TestServerRunsBulkJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- New(cfg, st, log, nil).Run(ctx, ln) }()
+	_, done := runTestServer(t, ctx, New(cfg, st, NewLogger(io.Discard, 0), nil), cfg)
 	for {
 		j, err := st.GetBulkJob(t.Context(), org.ID, job.ID)
 		if err != nil {

@@ -3,13 +3,11 @@ package server
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/idbridge/idbridge/config"
 	"github.com/idbridge/idbridge/store"
 )
 
@@ -18,39 +16,19 @@ import (
 // (the writer drains its buffer), the drop counter is exported, and the
 // purge keeps IDBRIDGE_SCIM_LOG_RETENTION.
 func TestSCIMLogWrittenOnShutdownAndPurged(t *testing.T) {
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Addr = "127.0.0.1:0"
+	cfg := testConfig(t)
 	cfg.SCIMLogRetention = time.Hour
-	log := NewLogger(io.Discard, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st, err := OpenStore(ctx, cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Backend().Close()
+	st := openTestStore(t, ctx, cfg)
 	sup := store.SupportActor("test")
-	c, err := st.CreateCompany(ctx, sup, "Acme Inc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	org, err := st.CreateOrg(ctx, sup, store.NewOrg{CompanyID: c.ID, Name: "Acme", Domains: []string{"acme.example"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	org := testOrg(t, ctx, st)
 	secret, _, err := st.CreateSCIMToken(ctx, sup, org.ID, "Okta")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := New(cfg, st, log, nil)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, ln) }()
-	base := "http://" + ln.Addr().String()
+	srv := New(cfg, st, NewLogger(io.Discard, 0), nil)
+	base, done := runTestServer(t, ctx, srv, cfg)
 	req, _ := http.NewRequest("GET", base+"/scim/v2/Users?filter=userName%20eq%20%22ann%40acme.example%22", nil)
 	req.Header.Set("Authorization", "Bearer "+secret)
 	resp, err := http.DefaultClient.Do(req)

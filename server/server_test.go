@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,24 +15,11 @@ import (
 // The real server on port 0 with the embedded SQLite default: health,
 // readiness and metrics answer, and cancelling the context shuts it down.
 func TestServeHealthReadyMetricsAndShutdown(t *testing.T) {
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Addr = "127.0.0.1:0"
-	log := NewLogger(io.Discard, 0)
+	cfg := testConfig(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st, err := OpenStore(ctx, cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Backend().Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- New(cfg, st, log, nil).Run(ctx, ln) }()
-	base := "http://" + ln.Addr().String()
+	st := openTestStore(t, ctx, cfg)
+	base, done := runTestServer(t, ctx, New(cfg, st, NewLogger(io.Discard, 0), nil), cfg)
 
 	for _, tt := range []struct{ path, want string }{
 		{"/healthz", "ok"},
