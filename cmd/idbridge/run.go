@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -224,6 +225,14 @@ func linkBaseURL(e env, st *store.Store) (string, error) {
 		return u, nil
 	}
 	return st.RecordedBaseURL(e.ctx)
+}
+
+// requireLinkBase refuses a command that would mail a link nobody could open.
+func requireLinkBase(e env, st *store.Store) error {
+	if base, err := linkBaseURL(e, st); err != nil || base == "" {
+		return cmp.Or(err, errNoBaseURL)
+	}
+	return nil
 }
 
 // output prints v as JSON with --json, else as the text fn writes.

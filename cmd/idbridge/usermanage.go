@@ -100,35 +100,41 @@ func cmdUserList(e env, args []string) error {
 	})
 }
 
-// openMember opens the store and finds the org's member named by --id or --email.
-func openMember(e env, fs *flag.FlagSet, args []string, org, id, email *string) (*store.Store, func(), store.Member, error) {
-	st, done, a, err := openAccount(e, fs, args, id, email, "org")
-	if err != nil {
-		return nil, nil, store.Member{}, err
-	}
-	m, err := st.GetMember(e.ctx, *org, a.ID)
-	if err != nil {
-		done()
-		return nil, nil, m, fmt.Errorf("member %s of org %s: %w", cmp.Or(*id, *email), *org, err)
-	}
-	return st, done, m, nil
+// memberVerb is what a support verb on one member of one org works with.
+type memberVerb struct {
+	st     *store.Store
+	org    string
+	m      store.Member
+	asJSON bool
 }
 
-// memberFlags are the flags naming one member of one org.
-func memberFlags(fs *flag.FlagSet) (org, id, email *string) {
-	return fs.String("org", "", "organization id"), fs.String("id", "", "account id"), fs.String("email", "", "account email")
-}
-
-func cmdUserShow(e env, args []string) error {
-	fs := flags("user show", e)
-	org, id, email := memberFlags(fs)
+// runMemberVerb declares --org, --id, --email and --json, and the flags
+// extra adds; parses args, finds the org's member and runs do on it.
+func runMemberVerb(e env, name string, args []string, extra func(*flag.FlagSet), do func(v memberVerb) error) error {
+	fs := flags(name, e)
+	org, id, email := fs.String("org", "", "organization id"), fs.String("id", "", "account id"), fs.String("email", "", "account email")
 	asJSON := fs.Bool("json", false, "print JSON")
-	st, done, m, err := openMember(e, fs, args, org, id, email)
+	if extra != nil {
+		extra(fs)
+	}
+	st, done, a, err := openAccount(e, fs, args, id, email, "org")
 	if err != nil {
 		return err
 	}
 	defer done()
-	d, err := st.GetMemberDetails(e.ctx, *org, m.Account.ID)
+	m, err := st.GetMember(e.ctx, *org, a.ID)
+	if err != nil {
+		return fmt.Errorf("member %s of org %s: %w", cmp.Or(*id, *email), *org, err)
+	}
+	return do(memberVerb{st: st, org: *org, m: m, asJSON: *asJSON})
+}
+
+func cmdUserShow(e env, args []string) error {
+	return runMemberVerb(e, "user show", args, nil, func(mv memberVerb) error { return showMember(e, mv) })
+}
+
+func showMember(e env, mv memberVerb) error {
+	d, err := mv.st.GetMemberDetails(e.ctx, mv.org, mv.m.Account.ID)
 	if err != nil {
 		return err
 	}
@@ -146,7 +152,7 @@ func cmdUserShow(e env, args []string) error {
 		signIns[i] = map[string]any{"at": s.At, "method": s.Method, "connectionId": s.ConnectionID}
 	}
 	v["groups"], v["signIns"] = groups, signIns
-	return output(e, *asJSON, v, func(w io.Writer) {
+	return output(e, mv.asJSON, v, func(w io.Writer) {
 		tw := newTable(w, "")
 		for _, kv := range [][2]string{{"UID", d.Member.Account.ID}, {"Email", d.Member.Account.Email},
 			{"Name", d.Member.Account.GivenName + " " + d.Member.Account.FamilyName}, {"Status", string(d.Member.Status())},
@@ -173,78 +179,66 @@ func when(t *time.Time) string {
 }
 
 func cmdUserUpdate(e env, args []string) error {
-	fs := flags("user update", e)
-	org, id, email := memberFlags(fs)
-	userType := fs.String("type", "", "system_admin or user")
-	sub := fs.String("subscription", "", "none, contributor, professional or supervision")
-	reports := fs.String("reports-role", "", "no_access, viewer or editor (rule 7)")
-	disabled := fs.String("disabled", "", "true or false (rule 13: disabling ends the person's sessions in the org)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	st, done, m, err := openMember(e, fs, args, org, id, email)
-	if err != nil {
-		return err
+	var userType, sub, reports, disabled *string
+	extra := func(fs *flag.FlagSet) {
+		userType = fs.String("type", "", "system_admin or user")
+		sub = fs.String("subscription", "", "none, contributor, professional or supervision")
+		reports = fs.String("reports-role", "", "no_access, viewer or editor (rule 7)")
+		disabled = fs.String("disabled", "", "true or false (rule 13: disabling ends the person's sessions in the org)")
 	}
-	defer done()
-	var c store.MembershipChange
-	if *userType != "" {
-		c.UserType = new(store.UserType(*userType))
-	}
-	if *sub != "" {
-		c.Subscription = new(store.Subscription(*sub))
-	}
-	if *reports != "" {
-		c.ReportsRole = new(store.ReportsRole(*reports))
-	}
-	if *disabled != "" {
-		b, err := strconv.ParseBool(*disabled)
-		if err != nil {
-			return usageError{"--disabled must be true or false"}
+	return runMemberVerb(e, "user update", args, extra, func(mv memberVerb) error {
+		var c store.MembershipChange
+		if *userType != "" {
+			c.UserType = new(store.UserType(*userType))
 		}
-		c.Disabled = &b
-	}
-	if c == (store.MembershipChange{}) {
-		return usageError{"nothing to change: give --type, --subscription, --reports-role or --disabled"}
-	}
-	if m, err = st.UpdateMember(e.ctx, supportActor(e), *org, m.Account.ID, store.MemberUpdate{MembershipChange: c}); err != nil {
-		return err
-	}
-	return output(e, *asJSON, memberJSON(m), func(w io.Writer) {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", m.Account.ID, m.Account.Email, m.Membership.UserType, m.Membership.Subscription, m.Membership.ReportsRole)
+		if *sub != "" {
+			c.Subscription = new(store.Subscription(*sub))
+		}
+		if *reports != "" {
+			c.ReportsRole = new(store.ReportsRole(*reports))
+		}
+		if *disabled != "" {
+			b, err := strconv.ParseBool(*disabled)
+			if err != nil {
+				return usageError{"--disabled must be true or false"}
+			}
+			c.Disabled = &b
+		}
+		if c == (store.MembershipChange{}) {
+			return usageError{"nothing to change: give --type, --subscription, --reports-role or --disabled"}
+		}
+		m, err := mv.st.UpdateMember(e.ctx, supportActor(e), mv.org, mv.m.Account.ID, store.MemberUpdate{MembershipChange: c})
+		if err != nil {
+			return err
+		}
+		return output(e, mv.asJSON, memberJSON(m), func(w io.Writer) {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", m.Account.ID, m.Account.Email, m.Membership.UserType, m.Membership.Subscription, m.Membership.ReportsRole)
+		})
 	})
 }
 
 func cmdUserInvite(e env, args []string) error {
-	fs := flags("user invite", e)
-	org, id, email := memberFlags(fs)
-	asJSON := fs.Bool("json", false, "print JSON")
-	st, done, m, err := openMember(e, fs, args, org, id, email)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if base, err := linkBaseURL(e, st); err != nil || base == "" {
-		return cmp.Or(err, errNoBaseURL)
-	}
-	if m, err = st.Invite(e.ctx, supportActor(e), *org, m.Account.ID); err != nil {
-		return err
-	}
-	return output(e, *asJSON, memberJSON(m), func(w io.Writer) { fmt.Fprintf(w, "invitation sent to %s\n", m.Account.Email) })
+	return runMemberVerb(e, "user invite", args, nil, func(mv memberVerb) error {
+		if err := requireLinkBase(e, mv.st); err != nil {
+			return err
+		}
+		m, err := mv.st.Invite(e.ctx, supportActor(e), mv.org, mv.m.Account.ID)
+		if err != nil {
+			return err
+		}
+		return output(e, mv.asJSON, memberJSON(m), func(w io.Writer) { fmt.Fprintf(w, "invitation sent to %s\n", m.Account.Email) })
+	})
 }
 
 func cmdUserRemove(e env, args []string) error {
-	fs := flags("user remove", e)
-	org, id, email := memberFlags(fs)
-	asJSON := fs.Bool("json", false, "print JSON")
-	st, done, m, err := openMember(e, fs, args, org, id, email)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := st.RemoveMember(e.ctx, supportActor(e), *org, m.Account.ID); err != nil {
-		return err
-	}
-	return output(e, *asJSON, map[string]any{"removed": m.Account.ID, "orgId": *org}, func(w io.Writer) {
-		fmt.Fprintf(w, "removed %s (%s) from the organization; the account stays\n", m.Account.ID, m.Account.Email)
+	return runMemberVerb(e, "user remove", args, nil, func(mv memberVerb) error {
+		m := mv.m
+		if err := mv.st.RemoveMember(e.ctx, supportActor(e), mv.org, m.Account.ID); err != nil {
+			return err
+		}
+		return output(e, mv.asJSON, map[string]any{"removed": m.Account.ID, "orgId": mv.org}, func(w io.Writer) {
+			fmt.Fprintf(w, "removed %s (%s) from the organization; the account stays\n", m.Account.ID, m.Account.Email)
+		})
 	})
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"flag"
 	"fmt"
 	"io"
@@ -35,8 +34,8 @@ func cmdUserAdd(e env, args []string) error {
 	}
 	defer done()
 	if *invite {
-		if base, err := linkBaseURL(e, st); err != nil || base == "" {
-			return cmp.Or(err, errNoBaseURL)
+		if err := requireLinkBase(e, st); err != nil {
+			return err
 		}
 	}
 	m, err := st.CreateMember(e.ctx, supportActor(e), *org, store.NewMember{Email: *email, GivenName: *given, FamilyName: *family,
